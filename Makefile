@@ -1,0 +1,31 @@
+# The two commands a newcomer needs: `make run`, then `make test`.
+# Each installs what is missing first: uv (via pip) and the locked
+# Python 3.10 environment.
+SHELL := /bin/bash
+PYTHON_VERSION ?= 3.10
+VENV := .venv
+UV := $(or $(shell command -v uv 2>/dev/null),python3 -m uv)
+# Runs found by pyenv, the system or uv itself; never downloaded (no network
+# beyond the package registries).
+export UV_PYTHON_PREFERENCE := only-system
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON := $(shell ls $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | tail -n1 || true)$(if $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*),,$(shell command -v python$(PYTHON_VERSION) 2>/dev/null))
+
+.PHONY: run test setup bench clean
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+	@test -n "$(UV_PYTHON)" || { echo "Python $(PYTHON_VERSION) not found: install it (e.g. pyenv install 3.10) and retry."; exit 1; }
+	$(UV) sync --frozen
+	@touch $@
+
+run: setup  ## The whole pipeline on the embedded digits data.
+	$(VENV)/bin/imgpipe run $(ARGS)
+
+test: setup  ## Unit, integration and end-to-end tests.
+	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf output .pytest_cache

@@ -1,0 +1,117 @@
+"""Turn one image file into a raw-contract tf.Example, or a quarantine record.
+
+Pure functions with no Beam or TFX in them, so the rules for what counts as a
+usable image are unit-testable and shared by the pre-flight check.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import warnings
+from typing import Optional, Union
+
+from PIL import Image
+
+IMAGE_EXTENSIONS = frozenset({".png", ".jpg", ".jpeg", ".bmp", ".gif"})
+# PIL's format names as they appear in the `format` column.
+ALLOWED_FORMATS = ("PNG", "JPEG", "BMP", "GIF")
+_CHANNELS_BY_MODE = {"1": 1, "L": 1, "P": 3, "RGB": 3, "RGBA": 4, "LA": 2,
+                     "I": 1, "I;16": 1, "F": 1, "CMYK": 4, "YCbCr": 3}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImageRecord:
+    """The raw contract of one example (see DESIGN.md, contracts)."""
+    image_id: str
+    image_raw: bytes
+    label: int
+    label_name: str
+    format: str
+    height: int
+    width: int
+    channels: int
+    byte_size: int
+    content_hash: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Quarantined:
+    """An input file that was not ingested, and why."""
+    image_id: str
+    reason: str
+
+
+def is_image_file(name: str) -> bool:
+    lower = name.lower()
+    return any(lower.endswith(ext) for ext in IMAGE_EXTENSIONS)
+
+
+def inspect_image(image_id: str, data: bytes, label: int, label_name: str,
+                  max_pixels: int) -> Union[ImageRecord, Quarantined]:
+    """Checks that `data` is a whole, decodable image of a sane size."""
+    if not data:
+        return Quarantined(image_id, "empty file (0 bytes)")
+    try:
+        with warnings.catch_warnings():
+            # PIL warns, then errors, on bombs; we check the size ourselves
+            # from the header before any pixel is decoded.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    return Quarantined(
+                        image_id,
+                        f"{width}x{height} = {width * height} pixels exceeds "
+                        f"max_pixels={max_pixels} (possible decompression bomb)")
+                fmt, mode = image.format, image.mode
+                image.load()  # Decodes fully: catches truncated files.
+    except Image.DecompressionBombError as error:
+        return Quarantined(image_id, f"decompression bomb: {error}")
+    except (OSError, SyntaxError, ValueError) as error:
+        return Quarantined(image_id, f"not a decodable image: {error}")
+    if fmt not in ALLOWED_FORMATS:
+        return Quarantined(image_id, f"unsupported image format {fmt!r}")
+    return ImageRecord(
+        image_id=image_id, image_raw=data, label=label, label_name=label_name,
+        format=fmt, height=height, width=width,
+        channels=_CHANNELS_BY_MODE.get(mode, 3), byte_size=len(data),
+        content_hash=hashlib.sha256(data).hexdigest())
+
+
+def to_tf_example(record: ImageRecord):
+    """Serialises the record as a tf.train.Example (lazy TF import)."""
+    import tensorflow as tf
+
+    def b(value: Union[str, bytes]) -> tf.train.Feature:
+        raw = value.encode() if isinstance(value, str) else value
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[raw]))
+
+    def i(value: int) -> tf.train.Feature:
+        return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+    return tf.train.Example(features=tf.train.Features(feature={
+        "image_raw": b(record.image_raw),
+        "label": i(record.label),
+        "label_name": b(record.label_name),
+        "image_id": b(record.image_id),
+        "format": b(record.format),
+        "height": i(record.height),
+        "width": i(record.width),
+        "channels": i(record.channels),
+        "byte_size": i(record.byte_size),
+        "content_hash": b(record.content_hash),
+    }))
+
+
+def class_folders(input_base: str) -> list[str]:
+    """Sorted class folder names under `input_base`; the label vocabulary."""
+    import tensorflow as tf
+    return sorted(name.rstrip("/") for name in tf.io.gfile.listdir(input_base)
+                  if tf.io.gfile.isdir(f"{input_base.rstrip('/')}/{name}")
+                  and not name.startswith("."))
+
+
+def label_of(image_id: str, vocabulary: list[str]) -> Optional[int]:
+    class_name = image_id.split("/", 1)[0]
+    return vocabulary.index(class_name) if class_name in vocabulary else None

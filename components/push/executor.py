@@ -1,0 +1,105 @@
+"""Pusher executor that writes numbered, idempotent, atomic versions.
+
+TFX's filesystem Pusher names versions by Unix time and copies in place.
+This one
+- numbers versions 1, 2, 3... (TF Serving loads the highest by default and
+  version labels read naturally),
+- does not push a model that is already in the serving folder (a re-run on
+  unchanged data re-blesses the same model; it must not become a new
+  version), and
+- copies into a hidden staging folder and renames it into place, so a model
+  server never sees a half-written version.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List
+
+import tensorflow as tf
+from absl import logging
+from tfx import types
+from tfx.components.pusher import executor as tfx_pusher
+from tfx.proto import pusher_pb2
+from tfx.types import artifact_utils, standard_component_specs
+from tfx.utils import io_utils, proto_utils
+
+SOURCE_FILE = "assets.extra/source_model.txt"
+
+
+def existing_versions(base: str) -> List[int]:
+    if not tf.io.gfile.isdir(base):
+        return []
+    return sorted(int(name.rstrip("/")) for name in tf.io.gfile.listdir(base)
+                  if name.rstrip("/").isdigit())
+
+
+def version_holding(base: str, model_uri: str):
+    """The version already serving the model at `model_uri`, if any."""
+    for version in existing_versions(base):
+        marker = os.path.join(base, str(version), SOURCE_FILE)
+        if tf.io.gfile.exists(marker):
+            with tf.io.gfile.GFile(marker) as handle:
+                if handle.read().strip() == model_uri:
+                    return version
+    return None
+
+
+class Executor(tfx_pusher.Executor):
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]],
+           output_dict: Dict[str, List[types.Artifact]],
+           exec_properties: Dict[str, Any]) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        pushed = artifact_utils.get_single_instance(
+            output_dict[standard_component_specs.PUSHED_MODEL_KEY])
+        if not self.CheckBlessing(input_dict):
+            self._MarkNotPushed(pushed)
+            return
+        destination = pusher_pb2.PushDestination()
+        proto_utils.json_to_proto(
+            exec_properties[standard_component_specs.PUSH_DESTINATION_KEY],
+            destination)
+        base = destination.filesystem.base_directory
+        model = artifact_utils.get_single_instance(
+            input_dict[standard_component_specs.MODEL_KEY])
+        model_path = self.GetModelPath(input_dict)
+
+        version = version_holding(base, model.uri)
+        if version is None:
+            version = (existing_versions(base) or [0])[-1] + 1
+            _copy_atomically(model_path, base, version, model.uri)
+            logging.info("Pushed %s as version %d", model.uri, version)
+        else:
+            logging.info("Model %s is already version %d; not pushed again",
+                         model.uri, version)
+        io_utils.copy_dir(model_path, pushed.uri)
+        self._MarkPushed(pushed, pushed_destination=os.path.join(
+            base, str(version)), pushed_version=str(version))
+
+
+def _copy_atomically(model_path: str, base: str, version: int,
+                     model_uri: str) -> None:
+    if "://" in base:
+        _copy_saved_model_last(model_path, base, version, model_uri)
+        return
+    staging = os.path.join(base, f".staging-{version}")
+    if tf.io.gfile.exists(staging):
+        tf.io.gfile.rmtree(staging)
+    io_utils.copy_dir(model_path, staging)
+    with tf.io.gfile.GFile(os.path.join(staging, SOURCE_FILE), "w") as handle:
+        handle.write(model_uri + "\n")
+    # A rename is atomic on a local disk: the version appears whole or not.
+    tf.io.gfile.rename(staging, os.path.join(base, str(version)))
+
+
+def _copy_saved_model_last(model_path: str, base: str, version: int,
+                           model_uri: str) -> None:
+    """Object stores cannot rename folders; TF Serving treats a version as
+    ready once saved_model.pb exists, so that file is written last."""
+    target = os.path.join(base, str(version))
+    io_utils.copy_dir(model_path, target,
+                      deny_regex_patterns=[r"saved_model\.pb"])
+    with tf.io.gfile.GFile(os.path.join(target, SOURCE_FILE), "w") as handle:
+        handle.write(model_uri + "\n")
+    io_utils.copy_file(os.path.join(model_path, "saved_model.pb"),
+                       os.path.join(target, "saved_model.pb"))

@@ -1,0 +1,125 @@
+"""`imgpipe`: the command line of the image-classification pipeline.
+
+Heavy libraries (TensorFlow, TFX, Great Expectations) are imported inside the
+commands that need them, so `imgpipe --help` answers at once.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from pipelines.config import (AugmentConfig, EvalConfig, PipelineConfig,
+                              TrainConfig)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Image-classification pipeline: ingest, validate, "
+                       "augment, transform, train, evaluate, push.")
+console = Console(stderr=True)
+
+DEFAULT_OUTPUT = Path("output")
+DEFAULT_DIGITS = DEFAULT_OUTPUT / "data" / "digits"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    data: Optional[Path] = typer.Option(
+        None, help="Folder of class sub-folders. Default: scikit-learn's "
+                   "digits, written once under OUTPUT/data/digits."),
+    output: Path = typer.Option(DEFAULT_OUTPUT, help="Pipeline root, ML "
+                                "Metadata store and serving folder live here."),
+    epochs: int = typer.Option(TrainConfig.epochs, min=1),
+    batch_size: int = typer.Option(TrainConfig.batch_size, min=1),
+    image_size: int = typer.Option(PipelineConfig.image_size, min=8),
+    channels: int = typer.Option(PipelineConfig.channels, min=1, max=3,
+                                 help="1 (grey) or 3 (RGB)."),
+    copies: int = typer.Option(AugmentConfig.copies, min=0,
+                               help="Augmented copies per train image."),
+    min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
+    model_name: str = typer.Option(PipelineConfig.model_name),
+    no_cache: bool = typer.Option(False, help="Re-run every component."),
+) -> None:
+    """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
+    from pipelines import preflight
+    from pipelines.report import print_summary
+
+    if channels == 2:
+        _fail("--channels must be 1 (grey) or 3 (RGB).", 2)
+    if data is None:
+        from pipelines.digits import write_digits
+        data = write_digits(output / "data" / "digits")
+    try:
+        counts = preflight.check_data_root(data)
+    except preflight.DataPathError as error:
+        _fail(str(error), 2)
+    config = PipelineConfig(
+        data_root=data, output_root=output, model_name=model_name,
+        image_size=image_size, channels=channels,
+        augment=AugmentConfig(copies=copies),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size),
+        evaluation=EvalConfig(min_accuracy=min_accuracy),
+        enable_cache=not no_cache)
+    console.print(f"Data: {data} ({sum(counts.values())} images, "
+                  f"{len(counts)} classes)" if counts else f"Data: {data}")
+    summary = _run_with_progress(config)
+    print_summary(console, config.resolved(), summary)
+
+
+def _run_with_progress(config: PipelineConfig):
+    from pipelines.local_runner import quiet_logs, run_pipeline
+    from pipelines.report import describe_failure
+
+    log_file = (config.output_root / "logs" /
+                time.strftime("run-%Y%m%d-%H%M%S.log")).resolve()
+    quiet_logs(log_file)
+    started, finished = {}, set()
+
+    def on_progress(event: str, node: str) -> None:
+        if event == "running":
+            started[node] = time.perf_counter()
+            status.update(f"[bold]{node}[/] running...")
+        else:
+            finished.add(node)
+            console.print(f"  [green]done[/] {node:<32} "
+                          f"{time.perf_counter() - started[node]:6.1f} s")
+
+    console.print(f"Full log: {log_file}")
+    with console.status("Starting the pipeline...") as status:
+        try:
+            return run_pipeline(config, on_progress)
+        except Exception as error:  # noqa: BLE001 - shown without traceback
+            failed = [node for node in started if node not in finished]
+            _fail(describe_failure(error, failed[-1] if failed else None,
+                                   log_file))
+
+
+@app.command()
+def predict(
+    images: List[Path] = typer.Argument(..., help="Image files to classify."),
+    model_dir: Path = typer.Option(
+        DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
+        help="A pushed model's folder (its newest version is used) or one "
+             "version's SavedModel folder."),
+    top_k: int = typer.Option(3, min=1),
+) -> None:
+    """Classify images with a pushed SavedModel; prints the top-k classes."""
+    from pipelines.predict import predict_files
+
+    try:
+        for path, ranked in predict_files(model_dir, images, top_k):
+            shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
+            typer.echo(f"{path}: {shown}")
+    except (FileNotFoundError, ValueError) as error:
+        _fail(str(error), 2)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,95 @@
+"""The one pipeline factory, shared by every orchestrator.
+
+`create_pipeline(config)` returns the same TFX pipeline for the local
+LocalDagRunner and for Kubeflow Pipelines; runners only add where metadata
+lives and how the pipeline is launched.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Optional
+
+from tfx import v1 as tfx
+from tfx.dsl.components.base import executor_spec
+
+from components.augment.component import Augment
+from components.data_gate.component import DataGate
+from components.evaluate.eval_config import build_eval_config
+from components.image_example_gen.component import image_example_gen
+from components.push import executor as push_executor
+from pipelines import code_version
+from pipelines.config import PipelineConfig
+
+PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
+RUN_FN = "components.train.trainer_module.run_fn"
+
+
+def create_pipeline(config: PipelineConfig,
+                    metadata_connection_config: Optional[object] = None
+                    ) -> tfx.dsl.Pipeline:
+    # Module code is imported by name, not packaged per run; its fingerprint
+    # goes into the components' configs so changed code invalidates the cache.
+    code = code_version.fingerprint()
+
+    example_gen = image_example_gen(
+        str(config.data_root), config.train_buckets, config.eval_buckets,
+        config.data_gate.max_pixels)
+    statistics = tfx.components.StatisticsGen(
+        examples=example_gen.outputs["examples"])
+    schema = tfx.components.SchemaGen(
+        statistics=statistics.outputs["statistics"], infer_feature_shape=True)
+    example_validator = tfx.components.ExampleValidator(
+        statistics=statistics.outputs["statistics"],
+        schema=schema.outputs["schema"])
+    data_gate = DataGate(
+        examples=example_gen.outputs["examples"],
+        anomalies=example_validator.outputs["anomalies"],
+        gate_config=json.dumps(dataclasses.asdict(config.data_gate)))
+    augment = Augment(
+        examples=example_gen.outputs["examples"],
+        data_gate_report=data_gate.outputs["report"],
+        augment_config=json.dumps(dataclasses.asdict(config.augment)),
+        seed=config.train.seed)
+    transform = tfx.components.Transform(
+        examples=augment.outputs["augmented_examples"],
+        schema=schema.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        custom_config={"image_size": config.image_size,
+                       "channels": config.channels, "code": code})
+    trainer = tfx.components.Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema.outputs["schema"],
+        custom_config={**dataclasses.asdict(config.train), "code": code})
+    baseline = tfx.dsl.Resolver(
+        strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+        model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+        model_blessing=tfx.dsl.Channel(
+            type=tfx.types.standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")
+    evaluator = tfx.components.Evaluator(
+        examples=example_gen.outputs["examples"],
+        example_splits=["eval"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=build_eval_config(config.evaluation))
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=config.serving_dir)),
+        custom_executor_spec=executor_spec.ExecutorClassSpec(
+            push_executor.Executor))
+
+    return tfx.dsl.Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=[example_gen, statistics, schema, example_validator,
+                    data_gate, augment, transform, trainer, baseline,
+                    evaluator, pusher],
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_pipeline_args))
