@@ -5,7 +5,15 @@ commands that need them, so `imgpipe --help` answers at once.
 """
 from __future__ import annotations
 
+import os
 import time
+import warnings
+
+# Before anything imports TensorFlow: its C++ start-up lines (CUDA plugins on
+# a CPU machine) and the Google clients' Python-version FutureWarnings are
+# not actionable for a user.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore", category=FutureWarning)
 from pathlib import Path
 from typing import List, Optional
 

@@ -49,9 +49,9 @@ def build_table(splits: Iterable[pd.DataFrame],
 
     ingested = table["decodable"] == 1
     counts = table[ingested].groupby("label_name")["image_id"].transform("count")
-    table.loc[ingested, "class_count"] = counts
+    table["class_count"] = counts.reindex(table.index)
     smallest = counts.min() if len(counts) else 1
-    table.loc[ingested, "class_count_over_smallest"] = counts / max(smallest, 1)
+    table["class_count_over_smallest"] = table["class_count"] / max(smallest, 1)
 
     train_hashes = set(table.loc[table["split"] == "train", "content_hash"])
     table["leaked_into_eval"] = (

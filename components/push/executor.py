@@ -77,6 +77,14 @@ class Executor(tfx_pusher.Executor):
             base, str(version)), pushed_version=str(version))
 
 
+def _write_source_marker(version_dir: str, model_uri: str) -> None:
+    """Which Model artifact this version holds: makes pushes idempotent."""
+    marker = os.path.join(version_dir, SOURCE_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(marker))
+    with tf.io.gfile.GFile(marker, "w") as handle:
+        handle.write(model_uri + "\n")
+
+
 def _copy_atomically(model_path: str, base: str, version: int,
                      model_uri: str) -> None:
     if "://" in base:
@@ -86,8 +94,7 @@ def _copy_atomically(model_path: str, base: str, version: int,
     if tf.io.gfile.exists(staging):
         tf.io.gfile.rmtree(staging)
     io_utils.copy_dir(model_path, staging)
-    with tf.io.gfile.GFile(os.path.join(staging, SOURCE_FILE), "w") as handle:
-        handle.write(model_uri + "\n")
+    _write_source_marker(staging, model_uri)
     # A rename is atomic on a local disk: the version appears whole or not.
     tf.io.gfile.rename(staging, os.path.join(base, str(version)))
 
@@ -99,7 +106,6 @@ def _copy_saved_model_last(model_path: str, base: str, version: int,
     target = os.path.join(base, str(version))
     io_utils.copy_dir(model_path, target,
                       deny_regex_patterns=[r"saved_model\.pb"])
-    with tf.io.gfile.GFile(os.path.join(target, SOURCE_FILE), "w") as handle:
-        handle.write(model_uri + "\n")
+    _write_source_marker(target, model_uri)
     io_utils.copy_file(os.path.join(model_path, "saved_model.pb"),
                        os.path.join(target, "saved_model.pb"))

@@ -1,0 +1,69 @@
+"""Shared fixtures.
+
+`pipeline_run` runs the real pipeline once per test session on a small slice
+of the digits data and is shared by every test that needs a trained, pushed
+model (end-to-end, serving, CLI), so the suite pays for training once.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+# Small but real: 60 digits per class, 3 epochs, 16x16 inputs.
+FIXTURE_IMAGES_PER_CLASS = 60
+
+
+@dataclasses.dataclass
+class PipelineRun:
+    config: object          # pipelines.config.PipelineConfig (resolved)
+    first: object           # summary of the cold run
+    second: object          # summary of the re-run on unchanged data
+
+    @property
+    def serving_dir(self) -> Path:
+        return Path(self.config.serving_dir)
+
+
+def write_digit_subset(root: Path, per_class: int) -> Path:
+    """The first `per_class` digits of each class, as a class-folder tree."""
+    from pipelines.digits import write_digits
+    full = write_digits(root.parent / "digits_full")
+    for class_dir in sorted(full.iterdir()):
+        target = root / class_dir.name
+        target.mkdir(parents=True, exist_ok=True)
+        for image in sorted(class_dir.iterdir())[:per_class]:
+            shutil.copy(image, target / image.name)
+    return root
+
+
+@pytest.fixture(scope="session")
+def digits_subset(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("data") / "digits"
+    return write_digit_subset(root, FIXTURE_IMAGES_PER_CLASS)
+
+
+@pytest.fixture(scope="session")
+def small_config(digits_subset, tmp_path_factory):
+    from pipelines.config import EvalConfig, PipelineConfig, TrainConfig
+    return PipelineConfig(
+        data_root=digits_subset,
+        output_root=tmp_path_factory.mktemp("output"),
+        image_size=16,
+        train=TrainConfig(epochs=3),
+        evaluation=EvalConfig(min_accuracy=0.5)).resolved()
+
+
+@pytest.fixture(scope="session")
+def pipeline_run(small_config) -> PipelineRun:
+    from pipelines.local_runner import run_pipeline
+    first = run_pipeline(small_config)
+    second = run_pipeline(small_config)
+    return PipelineRun(small_config, first, second)
