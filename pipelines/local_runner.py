@@ -59,7 +59,8 @@ def quiet_logs(log_file: Path) -> logging.Handler:
 
 def run_pipeline(config: PipelineConfig,
                  on_progress: Optional[ProgressCallback] = None) -> RunSummary:
-    from tfx import v1 as tfx
+    from tfx.orchestration import metadata
+    from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
     from pipelines import run_record
     from pipelines.pipeline import create_pipeline
@@ -68,13 +69,13 @@ def run_pipeline(config: PipelineConfig,
     config = config.resolved()
     Path(config.output_root).mkdir(parents=True, exist_ok=True)
     pipeline = create_pipeline(
-        config, tfx.orchestration.metadata.sqlite_metadata_connection_config(
+        config, metadata.sqlite_metadata_connection_config(
             config.metadata_path))
     handler = _ComponentEvents(on_progress or (lambda event, node: None))
     absl_logger = logging.getLogger("absl")
     absl_logger.addHandler(handler)
     try:
-        tfx.orchestration.LocalDagRunner().run(pipeline)
+        LocalDagRunner().run(pipeline)
     finally:
         absl_logger.removeHandler(handler)
     store = run_record.open_store(config.metadata_path)

@@ -1,7 +1,6 @@
 """ImageExampleGen: a FileBasedExampleGen for a tree of class folders."""
 from __future__ import annotations
 
-from tfx import v1 as tfx
 from tfx.components import FileBasedExampleGen
 from tfx.dsl.components.base import executor_spec
 from google.protobuf import struct_pb2
@@ -37,8 +36,8 @@ def image_example_gen(input_base: str, train_buckets: int, eval_buckets: int,
             partition_feature_name="image_id"))
     return FileBasedExampleGen(
         input_base=input_base,
-        input_config=tfx.proto.Input(splits=[
-            tfx.proto.Input.Split(name="images", pattern=IMAGE_PATTERN)]),
+        input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name="images", pattern=IMAGE_PATTERN)]),
         output_config=output_config,
         custom_config=_custom_config({executor.MAX_PIXELS_KEY: max_pixels}),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
