@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Optional
+from typing import Any, Callable, Optional
 
 # Imported module by module: `tfx.v1` also imports the Google Cloud AI
 # Platform extensions (about 15 s here) that this pipeline never uses.
@@ -34,15 +34,39 @@ PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.train.trainer_module.run_fn"
 
 
-def create_pipeline(config: PipelineConfig,
-                    metadata_connection_config: Optional[object] = None
-                    ) -> Pipeline:
+@dataclasses.dataclass(frozen=True)
+class OrchestratorOverrides:
+    """What a cluster orchestrator replaces; unset fields keep the local run.
+
+    `data_root` and `train_config` may be TFX RuntimeParameters, which
+    Kubeflow exposes as run parameters. `baseline_model` builds the node whose
+    `model` output the Evaluator compares against (open-source KFP cannot run
+    TFX Resolver nodes); it receives the candidate model channel.
+    """
+    data_root: Any = None               # ExampleGen input_base
+    train_config: Any = None            # Trainer custom_config (JSON string)
+    serving_dir: Optional[str] = None   # Pusher destination
+    baseline_model: Optional[Callable[[Any], Any]] = None
+
+
+def trainer_custom_config(config: PipelineConfig) -> dict:
     # Module code is imported by name, not packaged per run; its fingerprint
     # goes into the components' configs so changed code invalidates the cache.
+    return {**dataclasses.asdict(config.train),
+            "code": code_version.fingerprint()}
+
+
+def create_pipeline(config: PipelineConfig,
+                    metadata_connection_config: Optional[object] = None,
+                    overrides: Optional[OrchestratorOverrides] = None
+                    ) -> Pipeline:
+    overrides = overrides or OrchestratorOverrides()
     code = code_version.fingerprint()
 
     example_gen = image_example_gen(
-        str(config.data_root), config.train_buckets, config.eval_buckets,
+        str(config.data_root) if overrides.data_root is None
+        else overrides.data_root,
+        config.train_buckets, config.eval_buckets,
         config.data_gate.max_pixels)
     statistics = StatisticsGen(
         examples=example_gen.outputs["examples"])
@@ -74,13 +98,10 @@ def create_pipeline(config: PipelineConfig,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
-        custom_config={**dataclasses.asdict(config.train), "code": code})
-    baseline = Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(
-            type=standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")
+        custom_config=trainer_custom_config(config)
+        if overrides.train_config is None else overrides.train_config)
+    baseline = (_latest_blessed_model() if overrides.baseline_model is None
+                else overrides.baseline_model(trainer.outputs["model"]))
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         example_splits=["eval"],
@@ -92,7 +113,7 @@ def create_pipeline(config: PipelineConfig,
         model_blessing=evaluator.outputs["blessing"],
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(
-                base_directory=config.serving_dir)),
+                base_directory=overrides.serving_dir or config.serving_dir)),
         custom_executor_spec=executor_spec.ExecutorClassSpec(
             push_executor.Executor))
 
@@ -105,3 +126,12 @@ def create_pipeline(config: PipelineConfig,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_pipeline_args))
+
+
+def _latest_blessed_model() -> Resolver:
+    return Resolver(
+        strategy_class=LatestBlessedModelStrategy,
+        model=Channel(type=standard_artifacts.Model),
+        model_blessing=Channel(
+            type=standard_artifacts.ModelBlessing),
+    ).with_id("latest_blessed_model_resolver")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from typing import Iterator
+from typing import Dict, Iterator, Optional
 
 import apache_beam as beam
 import tensorflow as tf
@@ -22,13 +22,37 @@ def _bytes(example: tf.train.Example, name: str) -> bytes:
     return example.features.feature[name].bytes_list.value[0]
 
 
-def augmented_copies(serialized: bytes, config: AugmentConfig,
-                     seed: int) -> Iterator[bytes]:
+def _label(serialized: bytes) -> int:
+    example = tf.train.Example.FromString(serialized)
+    return int(example.features.feature["label"].int64_list.value[0])
+
+
+def rebalancing_copies(image_id: str, label: int, counts: Dict[int, int],
+                       config: AugmentConfig) -> int:
+    """Extra copies of this image so its class reaches `rebalance_to` of the
+    largest class. The fractional part is assigned by a hash of the image id,
+    so the class total is right in expectation and reruns are identical."""
+    if not config.rebalance_to or not counts:
+        return 0
+    per_image = 1 + config.copies
+    target = config.rebalance_to * max(counts.values()) * per_image
+    have = counts[label] * per_image
+    wanted = max(0.0, target - have) / counts[label]
+    whole, fraction = int(wanted), wanted - int(wanted)
+    digest = hashlib.sha256(f"rebalance:{image_id}".encode()).digest()
+    return whole + (int.from_bytes(digest[:8], "little") / 2**64 < fraction)
+
+
+def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
+                     counts: Optional[Dict[int, int]] = None
+                     ) -> Iterator[bytes]:
     """The original, then its augmented copies, as serialized tf.Examples."""
     yield serialized
     original = tf.train.Example.FromString(serialized)
     image_id = _bytes(original, "image_id").decode()
-    for copy_index in range(1, config.copies + 1):
+    extra = rebalancing_copies(image_id, _label(serialized), counts or {},
+                               config)
+    for copy_index in range(1, config.copies + extra + 1):
         params = ops.sample_params(config, ops.rng_for(image_id, copy_index,
                                                        seed))
         png = ops.augment_png(_bytes(original, "image_raw"), params)
@@ -57,10 +81,13 @@ def _write(pcoll: beam.PCollection, uri: str, split: str) -> None:
 
 def build(pipeline: beam.Pipeline, input_uri: str, output_uri: str,
           config: AugmentConfig, seed: int) -> None:
-    train = (pipeline
-             | "ReadTrain" >> beam.io.ReadFromTFRecord(
-                 _split_files(input_uri, "train"))
-             | "Augment" >> beam.FlatMap(augmented_copies, config, seed))
+    originals = pipeline | "ReadTrain" >> beam.io.ReadFromTFRecord(
+        _split_files(input_uri, "train"))
+    counts = (originals
+              | "Labels" >> beam.Map(_label)
+              | "CountPerClass" >> beam.combiners.Count.PerElement())
+    train = originals | "Augment" >> beam.FlatMap(
+        augmented_copies, config, seed, counts=beam.pvalue.AsDict(counts))
     _write(train, output_uri, "train")
     evaluation = pipeline | "ReadEval" >> beam.io.ReadFromTFRecord(
         _split_files(input_uri, "eval"))

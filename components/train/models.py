@@ -5,34 +5,111 @@ from typing import Callable, Dict
 
 import tensorflow as tf
 
+layers = tf.keras.layers
 
-def small_cnn(input_shape: tuple, num_classes: int) -> tf.keras.Model:
+
+def _head(x, num_classes: int, dropout: float, l2: float):
+    regulariser = tf.keras.regularizers.l2(l2) if l2 else None
+    if dropout:
+        x = layers.Dropout(dropout)(x)
+    # float32 softmax: stable under mixed precision.
+    return layers.Dense(num_classes, activation="softmax", dtype="float32",
+                        kernel_regularizer=regulariser,
+                        name="probabilities")(x)
+
+
+def small_cnn(input_shape, num_classes, dropout=0.0, l2=0.0, **_):
     """The classic small CNN: Conv32-Pool-Conv64-Pool-Flatten-Dense128."""
-    layers = tf.keras.layers
-    return tf.keras.Sequential([
-        layers.Input(shape=input_shape, name="image"),
-        layers.Conv2D(32, 3, activation="relu", padding="same"),
-        layers.MaxPooling2D(),
-        layers.Conv2D(64, 3, activation="relu", padding="same"),
-        layers.MaxPooling2D(),
-        layers.Flatten(),
-        layers.Dense(128, activation="relu"),
-        layers.Dense(num_classes, activation="softmax", name="probabilities"),
-    ], name="small_cnn")
+    regulariser = tf.keras.regularizers.l2(l2) if l2 else None
+    inputs = layers.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(32, 3, activation="relu", padding="same",
+                      kernel_regularizer=regulariser)(inputs)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Conv2D(64, 3, activation="relu", padding="same",
+                      kernel_regularizer=regulariser)(x)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(128, activation="relu", kernel_regularizer=regulariser)(x)
+    return tf.keras.Model(inputs, _head(x, num_classes, dropout, l2),
+                          name="small_cnn")
 
 
-ARCHITECTURES: Dict[str, Callable[[tuple, int], tf.keras.Model]] = {
+def _residual_block(x, filters: int, stride: int, l2: float):
+    regulariser = tf.keras.regularizers.l2(l2) if l2 else None
+    shortcut = x
+    x = layers.Conv2D(filters, 3, strides=stride, padding="same",
+                      use_bias=False, kernel_regularizer=regulariser)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False,
+                      kernel_regularizer=regulariser)(x)
+    x = layers.BatchNormalization()(x)
+    if stride != 1 or shortcut.shape[-1] != filters:
+        shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
+                                 kernel_regularizer=regulariser)(shortcut)
+        shortcut = layers.BatchNormalization()(shortcut)
+    return layers.ReLU()(layers.Add()([x, shortcut]))
+
+
+def residual_cnn(input_shape, num_classes, dropout=0.0, l2=0.0, **_):
+    """A small ResNet: three stages of two residual blocks (32, 64, 128)."""
+    inputs = layers.Input(shape=input_shape, name="image")
+    x = layers.Conv2D(32, 3, padding="same", use_bias=False)(inputs)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    for filters, stride in ((32, 1), (64, 2), (128, 2)):
+        x = _residual_block(x, filters, stride, l2)
+        x = _residual_block(x, filters, 1, l2)
+    x = layers.GlobalAveragePooling2D()(x)
+    return tf.keras.Model(inputs, _head(x, num_classes, dropout, l2),
+                          name="residual_cnn")
+
+
+def transfer(input_shape, num_classes, dropout=0.0, l2=0.0,
+             transfer_base="MobileNetV2", transfer_weights="", **_):
+    """A Keras application as feature extractor, weights from a file.
+
+    Weights are never downloaded from a hub: `transfer_weights` names a
+    local or gs:// weights file (by_name loading of the base's layers), or
+    the base starts from random initialisation.
+    """
+    application = getattr(tf.keras.applications, transfer_base, None)
+    if application is None:
+        raise ValueError(f"Unknown Keras application {transfer_base!r}.")
+    inputs = layers.Input(shape=input_shape, name="image")
+    x = inputs
+    if input_shape[-1] == 1:  # Applications expect RGB.
+        x = layers.Concatenate()([x, x, x])
+    x = layers.Rescaling(2.0, offset=-1.0)(x)  # [0, 1] -> [-1, 1]
+    base = application(include_top=False, weights=None,
+                       input_shape=(*input_shape[:2], 3), pooling="avg")
+    if transfer_weights:
+        base.load_weights(_local_copy(transfer_weights))
+    x = base(x)
+    return tf.keras.Model(inputs, _head(x, num_classes, dropout, l2),
+                          name=f"transfer_{transfer_base.lower()}")
+
+
+def _local_copy(path: str) -> str:
+    """Keras reads weights from local files; gs:// is copied first."""
+    if "://" not in path:
+        return path
+    import os
+    import tempfile
+    local = os.path.join(tempfile.mkdtemp(), os.path.basename(path))
+    tf.io.gfile.copy(path, local)
+    return local
+
+
+ARCHITECTURES: Dict[str, Callable[..., tf.keras.Model]] = {
     "small_cnn": small_cnn,
+    "residual_cnn": residual_cnn,
+    "transfer": transfer,
 }
 
 
 def build(name: str, input_shape: tuple, num_classes: int,
-          learning_rate: float) -> tf.keras.Model:
+          **options) -> tf.keras.Model:
     if name not in ARCHITECTURES:
         raise ValueError(f"Unknown architecture {name!r}; choose one of "
                          f"{sorted(ARCHITECTURES)}.")
-    model = ARCHITECTURES[name](input_shape, num_classes)
-    model.compile(optimizer=tf.keras.optimizers.Adam(learning_rate),
-                  loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
-    return model
+    return ARCHITECTURES[name](input_shape, num_classes, **options)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 
@@ -10,32 +11,43 @@ import tensorflow_transform as tft
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from components.train import models
+from components.train import datasets, hardware, models
 from components.train.autograph_rules import skip_tf_keras
 from components.train.curves import plot_training_curves
 from components.train.signatures import build_signatures
 from components.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
-                                                IMAGE_KEY, LABEL_KEY,
+                                                IMAGE_KEY,
                                                 class_names_from_vocabulary)
 
-SHUFFLE_BUFFER = 10_000
+MODEL_OPTIONS = ("dropout", "l2", "transfer_base", "transfer_weights")
 
 
-def _dataset(patterns, transform: tft.TFTransformOutput, batch_size: int,
-             shuffle: bool, seed: int) -> tf.data.Dataset:
-    """Reads transformed examples once into memory: small images, many epochs."""
-    spec = transform.transformed_feature_spec()
-    paths = [path for pattern in patterns for path in tf.io.gfile.glob(pattern)]
-    dataset = (tf.data.TFRecordDataset(paths,
-                                       compression_type="GZIP")
-               .map(lambda record: tf.io.parse_single_example(record, spec),
-                    num_parallel_calls=tf.data.AUTOTUNE)
-               .map(lambda f: (f[IMAGE_KEY], f[LABEL_KEY]))
-               .cache())
-    if shuffle:
-        dataset = dataset.shuffle(SHUFFLE_BUFFER, seed=seed,
-                                  reshuffle_each_iteration=True)
-    return dataset.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+class ImagesPerSecond(tf.keras.callbacks.Callback):
+    """Training throughput per epoch, recorded in the history."""
+
+    def __init__(self, images_per_epoch: int):
+        super().__init__()
+        self._images = images_per_epoch
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = time.perf_counter() - self._started
+        logs["images_per_second"] = self._images / seconds
+        logs["epoch_seconds"] = seconds
+
+
+def _callbacks(config: dict, run_dir: str, train_size: int) -> list:
+    callbacks = [
+        ImagesPerSecond(train_size),
+        tf.keras.callbacks.TensorBoard(
+            log_dir=os.path.join(run_dir, "tensorboard"))]
+    if config["early_stopping_patience"]:
+        callbacks.append(tf.keras.callbacks.EarlyStopping(
+            monitor="val_accuracy", patience=config["early_stopping_patience"],
+            restore_best_weights=True))
+    return callbacks
 
 
 def run_fn(fn_args: FnArgs) -> None:
@@ -47,24 +59,35 @@ def run_fn(fn_args: FnArgs) -> None:
         transform.vocabulary_by_name(CLASS_INDEX_VOCABULARY))
     image_shape = tuple(transform.transformed_feature_spec()[IMAGE_KEY].shape)
 
-    train = _dataset(fn_args.train_files, transform,
-                     config["batch_size"], True, config["seed"])
-    evaluation = _dataset(fn_args.eval_files, transform,
-                          config["batch_size"], False, config["seed"])
-    model = models.build(config["architecture"], image_shape,
-                         len(class_names), config["learning_rate"])
-    logging.info("Training %s on %s images for %d classes", model.name,
-                 image_shape, len(class_names))
+    train_data = datasets.load(fn_args.train_files, transform)
+    counts = datasets.label_counts(train_data, len(class_names))
+    train = datasets.batches(train_data, config["batch_size"], training=True,
+                             seed=config["seed"],
+                             augment=config["online_augmentation"])
+    evaluation = datasets.batches(datasets.load(fn_args.eval_files, transform),
+                                  config["batch_size"], training=False,
+                                  seed=config["seed"])
+    steps = math.ceil(counts.sum() / config["batch_size"])
+
+    with hardware.strategy_for_devices(config["mixed_precision"]).scope():
+        model = models.build(config["architecture"], image_shape,
+                             len(class_names),
+                             **{k: config[k] for k in MODEL_OPTIONS})
+        model.compile(optimizer=tf.keras.optimizers.Adam(
+                          hardware.learning_rate(config, steps)),
+                      loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+    logging.info("Training %s on %d images %s, %d classes", model.name,
+                 counts.sum(), image_shape, len(class_names))
     started = time.perf_counter()
     history = model.fit(
         train, validation_data=evaluation, epochs=config["epochs"], verbose=2,
-        callbacks=[tf.keras.callbacks.TensorBoard(
-            log_dir=os.path.join(fn_args.model_run_dir, "tensorboard"))])
-
+        class_weight=(datasets.inverse_frequency_weights(counts)
+                      if config["class_weights"] else None),
+        callbacks=_callbacks(config, fn_args.model_run_dir, int(counts.sum())))
     trained = time.perf_counter()
-    signatures = build_signatures(model, transform, class_names)
     model.save(fn_args.serving_model_dir, save_format="tf",
-               signatures=signatures)
+               signatures=build_signatures(model, transform, class_names))
     logging.info("Trained in %.1f s, exported in %.1f s",
                  trained - started, time.perf_counter() - trained)
     _write_extras(fn_args, history.history, class_names)
@@ -76,6 +99,7 @@ def _write_extras(fn_args: FnArgs, history: dict, class_names: list) -> None:
     tf.io.gfile.makedirs(extra)
     with tf.io.gfile.GFile(os.path.join(extra, "class_names.txt"), "w") as f:
         f.write("".join(f"{name}\n" for name in class_names))
+    history = {k: [float(v) for v in values] for k, values in history.items()}
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir,
                                         "history.json"), "w") as f:
         json.dump(history, f, indent=2)

@@ -62,3 +62,17 @@ def test_parameters_stay_within_the_configured_ranges():
         assert 0.95 <= p.zoom <= 1.05
         assert abs(p.shift_x) <= 0.1 and abs(p.shift_y) <= 0.1
         assert not p.flip_left_right  # probability 0 by default
+
+
+def test_rebalancing_brings_small_classes_up_to_the_target():
+    from components.augment.beam_augment import rebalancing_copies
+    config = AugmentConfig(copies=1, rebalance_to=1.0)
+    counts = {0: 100, 1: 25}
+    extra = sum(rebalancing_copies(f"1/{i}.png", 1, counts, config)
+                for i in range(25))
+    # 25 images x 2 (original + copy) + extra ~= 100 x 2
+    assert abs(50 + extra - 200) <= 3
+    assert all(rebalancing_copies(f"0/{i}.png", 0, counts, config) == 0
+               for i in range(100))
+    assert rebalancing_copies("1/0.png", 1, counts,
+                              AugmentConfig(copies=1)) == 0

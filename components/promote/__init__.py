@@ -1,0 +1,14 @@
+"""Promotion of pushed versions: canary -> stable, rollback, history.
+
+State lives in TF Serving's own models.config beside the model folders
+(see `models_config`); every change is appended to promotion_history.jsonl.
+Nothing here imports TensorFlow: `imgpipe promote/rollback/history` start
+at once.
+"""
+from components.promote.actions import (PromotionError, PromotionResult,
+                                        auto_promote, promote,
+                                        register_pushed_version, rollback,
+                                        show_history)
+
+__all__ = ["PromotionError", "PromotionResult", "auto_promote", "promote",
+           "register_pushed_version", "rollback", "show_history"]

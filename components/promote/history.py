@@ -1,0 +1,79 @@
+"""The append-only record of every label change: who, when, from, to, why.
+
+One JSON object per line. Lines are only ever appended (O_APPEND, one
+write per change set, flushed to disk), so a reader never sees a record
+rewritten, and the history survives whatever happens to models.config.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import getpass
+import json
+import os
+from pathlib import Path
+from typing import Iterable, List, Optional
+
+
+@dataclasses.dataclass(frozen=True)
+class LabelChange:
+    time: str                   # ISO 8601, UTC
+    user: str                   # the OS user who ran the command
+    model: str
+    action: str                 # push | promote | force-promote | rollback
+    label: str                  # stable | canary
+    from_version: Optional[int]
+    to_version: int
+    reason: str
+
+
+def current_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):   # no passwd entry, e.g. in a container
+        return f"uid:{os.getuid()}"
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(
+        timespec="seconds")
+
+
+def append(path: Path, changes: Iterable[LabelChange]) -> None:
+    text = "".join(json.dumps(dataclasses.asdict(change)) + "\n"
+                   for change in changes)
+    if not text:
+        return
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(descriptor, text.encode())
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def read(path: Path, model: Optional[str] = None) -> List[LabelChange]:
+    try:
+        lines = Path(path).read_text().splitlines()
+    except FileNotFoundError:
+        return []
+    changes = [LabelChange(**json.loads(line)) for line in lines if line.strip()]
+    return [c for c in changes if model is None or c.model == model]
+
+
+def stable_lineage(changes: Iterable[LabelChange]) -> List[int]:
+    """The stack of stable versions: a promotion pushes, a rollback pops.
+    Its last element is the stable version, the one before is where a
+    rollback goes."""
+    stack: List[int] = []
+    for change in changes:
+        if change.label != "stable":
+            continue
+        if change.action == "rollback":
+            if stack and stack[-1] == change.from_version:
+                stack.pop()
+            if not stack or stack[-1] != change.to_version:
+                stack.append(change.to_version)
+        else:
+            stack.append(change.to_version)
+    return stack

@@ -1,0 +1,90 @@
+"""Start the model server with uvicorn: settings, the loopback rule, shutdown.
+
+It binds 127.0.0.1 unless told otherwise: the API has no authentication,
+so listening on other interfaces is an explicit choice (`allow_remote`).
+uvicorn turns SIGTERM/SIGINT into a graceful shutdown: it stops accepting,
+lets requests in flight finish (up to `graceful_timeout_s`), then exits.
+"""
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import logging
+import os
+from pathlib import Path
+from typing import Optional
+
+from components.promote.models_config import CONFIG_NAME
+from components.serve.app import AppSettings, create_app
+from components.serve.registry import ConfigSource, ModelRegistry
+
+TF_SERVING_REST_PORT = 8501
+
+
+class RemoteBindRefused(ValueError):
+    """A non-loopback address without allow_remote."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerSettings:
+    model_dir: Path
+    model_name: Optional[str] = None        # default: the folder's name
+    model_config: Optional[Path] = None     # default: ../models.config
+    host: str = "127.0.0.1"
+    port: int = TF_SERVING_REST_PORT
+    allow_remote: bool = False
+    app: AppSettings = AppSettings()
+    graceful_timeout_s: int = 30
+    access_log: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.model_name or Path(os.path.abspath(self.model_dir)).name
+
+    @property
+    def config_path(self) -> Path:
+        return self.model_config or Path(
+            os.path.abspath(self.model_dir)).parent / CONFIG_NAME
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False     # a host name: may resolve to anything
+
+
+def check_bind_address(host: str, allow_remote: bool) -> None:
+    if not is_loopback(host) and not allow_remote:
+        raise RemoteBindRefused(
+            f"Refusing to listen on {host}: the API has no authentication. "
+            "Pass --allow-remote to listen beyond this machine (e.g. in a "
+            "container behind a network policy), or use 127.0.0.1.")
+
+
+def build_server(settings: ServerSettings):
+    """An uvicorn.Server, not yet running (tests run it in a thread)."""
+    import uvicorn
+
+    check_bind_address(settings.host, settings.allow_remote)
+    source = ConfigSource(settings.config_path, settings.name,
+                          str(Path(os.path.abspath(settings.model_dir))))
+    app = create_app(ModelRegistry(source), settings.app)
+    config = uvicorn.Config(
+        app, host=settings.host, port=settings.port, lifespan="on",
+        access_log=settings.access_log, log_level="info",
+        timeout_graceful_shutdown=settings.graceful_timeout_s)
+    return uvicorn.Server(config)
+
+
+def bound_port(server) -> int:
+    """The port actually bound (port 0 asks the OS for a free one)."""
+    return server.servers[0].sockets[0].getsockname()[1]
+
+
+def serve(settings: ServerSettings) -> None:
+    """Run until SIGTERM/SIGINT; returns after a graceful shutdown."""
+    logging.getLogger("imgpipe.serve").setLevel(logging.INFO)
+    build_server(settings).run()
