@@ -11,7 +11,7 @@ export UV_PYTHON_PREFERENCE := only-system
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(shell ls $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | tail -n1 || true)$(if $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*),,$(shell command -v python$(PYTHON_VERSION) 2>/dev/null))
 
-.PHONY: run test setup bench clean
+.PHONY: run test setup bench clean serve
 
 setup: $(VENV)/.synced
 
@@ -24,8 +24,16 @@ $(VENV)/.synced: pyproject.toml uv.lock
 run: setup  ## The whole pipeline on the embedded digits data.
 	$(VENV)/bin/imgpipe run $(ARGS)
 
+serve: setup  ## TF Serving's REST API over the pushed models, on 127.0.0.1:8501.
+	$(VENV)/bin/imgpipe serve $(ARGS)
+
 test: setup  ## Unit, integration and end-to-end tests.
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+bench: setup  ## Benchmarks; reports land in benchmarks/results/.
+	$(VENV)/bin/python -m benchmarks.pipeline_bench
+	$(VENV)/bin/python -m benchmarks.quality_bench
+	$(VENV)/bin/python -m benchmarks.augment_bench
 
 clean:
 	rm -rf output .pytest_cache

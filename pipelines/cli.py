@@ -51,6 +51,16 @@ def run(
                                  help="1 (grey) or 3 (RGB)."),
     copies: int = typer.Option(AugmentConfig.copies, min=0,
                                help="Augmented copies per train image."),
+    rebalance_to: float = typer.Option(
+        AugmentConfig.rebalance_to, min=0, max=1,
+        help="Oversample classes up to this fraction of the largest."),
+    architecture: str = typer.Option(
+        TrainConfig.architecture,
+        help="small_cnn, residual_cnn or transfer."),
+    online_augmentation: bool = typer.Option(
+        TrainConfig.online_augmentation,
+        help="Also augment randomly every epoch inside the Trainer."),
+    seed: int = typer.Option(TrainConfig.seed),
     min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
     model_name: str = typer.Option(PipelineConfig.model_name),
     no_cache: bool = typer.Option(False, help="Re-run every component."),
@@ -71,8 +81,10 @@ def run(
     config = PipelineConfig(
         data_root=data, output_root=output, model_name=model_name,
         image_size=image_size, channels=channels,
-        augment=AugmentConfig(copies=copies),
-        train=TrainConfig(epochs=epochs, batch_size=batch_size),
+        augment=AugmentConfig(copies=copies, rebalance_to=rebalance_to),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size,
+                          architecture=architecture, seed=seed,
+                          online_augmentation=online_augmentation),
         evaluation=EvalConfig(min_accuracy=min_accuracy),
         enable_cache=not no_cache)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
@@ -117,17 +129,23 @@ def predict(
         help="A pushed model's folder (its newest version is used) or one "
              "version's SavedModel folder."),
     top_k: int = typer.Option(3, min=1),
+    server: Optional[str] = typer.Option(
+        None, help="Ask a model server (`imgpipe serve` or TF Serving) "
+                   "instead: http://127.0.0.1:8501, or a model path on it "
+                   "such as .../v1/models/digits/labels/canary."),
 ) -> None:
     """Classify images with a pushed SavedModel; prints the top-k classes."""
     from pipelines.predict import predict_files
 
     try:
-        for path, ranked in predict_files(model_dir, images, top_k):
+        for path, ranked in predict_files(model_dir, images, top_k, server):
             shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
             typer.echo(f"{path}: {shown}")
     except (FileNotFoundError, ValueError) as error:
         _fail(str(error), 2)
 
+
+from pipelines import cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
 
 if __name__ == "__main__":
     app()

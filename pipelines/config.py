@@ -38,6 +38,35 @@ class DataGateConfig:
     min_per_class: int = 2
     max_class_imbalance: float = 10.0  # largest class / smallest class
     fail_on_schema_anomalies: bool = True
+    max_per_class: int = 0             # 0 = no upper bound
+    imbalance_is_critical: bool = False
+    allowed_channels: Tuple[int, ...] = (1, 2, 3, 4)
+    # Drift against the previous span (Jensen-Shannon divergence, base 2:
+    # 0 = same distribution, 1 = disjoint); only when spans are configured.
+    max_label_drift: float = 0.1
+    max_size_drift: float = 0.2
+    drift_is_critical: bool = True
+    # A curated schema (schema.pbtxt) for ImportSchemaGen; "" = SchemaGen infers.
+    accepted_schema: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class IngestConfig:
+    """How ImageExampleGen finds and reads the data (docs/ingestion.md)."""
+    format: str = "auto"               # auto | folders | cifar | csv | tfrecord
+    # Folder of each span under the data root, e.g. "span-{SPAN}"; the run
+    # ingests the latest span and compares it with the one before. "" = none.
+    span_pattern: str = ""
+    manifest_name: str = "manifest.csv"    # csv format: `path,label` rows
+    # Class names for csv/tfrecord data without a labels.txt beside it.
+    class_names: Tuple[str, ...] = ()
+    # gs:// requests: per-request timeout, then retries with back-off on
+    # transient errors (429, 5xx, dropped connections) until the deadline.
+    gcs_timeout_s: float = 60.0
+    gcs_retry_initial_s: float = 1.0
+    gcs_retry_max_s: float = 30.0
+    gcs_retry_multiplier: float = 2.0
+    gcs_retry_deadline_s: float = 300.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +86,12 @@ class TrainConfig:
     transfer_base: str = "MobileNetV2"
     transfer_weights: str = ""
     mixed_precision: bool = True       # on GPU only; CPUs compute in float32
+    # Optional KerasTuner search (Tuner component) whose best learning rate,
+    # dropout and L2 feed the Trainer.
+    tune: bool = False
+    tune_algorithm: str = "random"     # random | bayesian
+    tune_trials: int = 4
+    tune_epochs: int = 3
     seed: int = 42
 
 
@@ -78,6 +113,7 @@ class PipelineConfig:
     eval_buckets: int = 2
     augment: AugmentConfig = AugmentConfig()
     data_gate: DataGateConfig = DataGateConfig()
+    ingest: IngestConfig = IngestConfig()
     train: TrainConfig = TrainConfig()
     evaluation: EvalConfig = EvalConfig()
     beam_pipeline_args: Tuple[str, ...] = ()

@@ -13,7 +13,7 @@ from typing import Any, Callable, Optional
 # Imported module by module: `tfx.v1` also imports the Google Cloud AI
 # Platform extensions (about 15 s here) that this pipeline never uses.
 from tfx.components import (Evaluator, ExampleValidator, Pusher, SchemaGen,
-                            StatisticsGen, Trainer, Transform)
+                            StatisticsGen, Trainer, Transform, Tuner)
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import \
@@ -32,6 +32,7 @@ from pipelines.config import PipelineConfig
 
 PREPROCESSING_FN = "components.transform.preprocessing.preprocessing_fn"
 RUN_FN = "components.train.trainer_module.run_fn"
+TUNER_FN = "components.tune.tuner_module.tuner_fn"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,11 +43,14 @@ class OrchestratorOverrides:
     Kubeflow exposes as run parameters. `baseline_model` builds the node whose
     `model` output the Evaluator compares against (open-source KFP cannot run
     TFX Resolver nodes); it receives the candidate model channel.
+    `extra_nodes` receives the pipeline's nodes by id and returns nodes to
+    append (e.g. reports for the KFP UI).
     """
     data_root: Any = None               # ExampleGen input_base
     train_config: Any = None            # Trainer custom_config (JSON string)
     serving_dir: Optional[str] = None   # Pusher destination
     baseline_model: Optional[Callable[[Any], Any]] = None
+    extra_nodes: Optional[Callable[[dict], list]] = None
 
 
 def trainer_custom_config(config: PipelineConfig) -> dict:
@@ -93,11 +97,19 @@ def create_pipeline(config: PipelineConfig,
         disable_statistics=True,
         custom_config={"image_size": config.image_size,
                        "channels": config.channels, "code": code})
+    tuner = (Tuner(tuner_fn=TUNER_FN,
+                   examples=transform.outputs["transformed_examples"],
+                   transform_graph=transform.outputs["transform_graph"],
+                   schema=schema.outputs["schema"],
+                   custom_config=trainer_custom_config(config))
+             if config.train.tune else None)
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=transform.outputs["transformed_examples"],
         transform_graph=transform.outputs["transform_graph"],
         schema=schema.outputs["schema"],
+        hyperparameters=(tuner.outputs["best_hyperparameters"]
+                         if tuner else None),
         custom_config=trainer_custom_config(config)
         if overrides.train_config is None else overrides.train_config)
     baseline = (_latest_blessed_model() if overrides.baseline_model is None
@@ -117,12 +129,15 @@ def create_pipeline(config: PipelineConfig,
         custom_executor_spec=executor_spec.ExecutorClassSpec(
             push_executor.Executor))
 
+    components = [example_gen, statistics, schema, example_validator,
+                  data_gate, augment, transform, *([tuner] if tuner else []),
+                  trainer, baseline, evaluator, pusher]
+    if overrides.extra_nodes is not None:
+        components += overrides.extra_nodes({c.id: c for c in components})
     return Pipeline(
         pipeline_name=config.pipeline_name,
         pipeline_root=config.pipeline_root,
-        components=[example_gen, statistics, schema, example_validator,
-                    data_gate, augment, transform, trainer, baseline,
-                    evaluator, pusher],
+        components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_pipeline_args))

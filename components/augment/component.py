@@ -20,6 +20,8 @@ def Augment(examples: InputArtifact[Examples],
             seed: Parameter[int],
             beam_pipeline: BeamComponentParameter[beam.Pipeline] = None) -> None:
     import tensorflow as tf
+    from tfx.components.util import examples_utils
+    from tfx.proto import example_gen_pb2
     from tfx.types import artifact_utils
 
     from components.augment import beam_augment
@@ -34,6 +36,8 @@ def Augment(examples: InputArtifact[Examples],
                            config, seed)
     augmented_examples.split_names = artifact_utils.encode_split_names(
         ["train", "eval"])
+    examples_utils.set_payload_format(augmented_examples,
+                                      example_gen_pb2.FORMAT_TF_EXAMPLE)
     # The vocabulary travels with the examples it describes.
     tf.io.gfile.copy(f"{examples.uri}/{LABELS_FILE}",
                      f"{augmented_examples.uri}/{LABELS_FILE}", overwrite=True)

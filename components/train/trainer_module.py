@@ -15,6 +15,7 @@ from components.train import datasets, hardware, models
 from components.train.autograph_rules import skip_tf_keras
 from components.train.curves import plot_training_curves
 from components.train.signatures import build_signatures
+from components.tune.tuner_module import apply_hyperparameters
 from components.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
                                                 class_names_from_vocabulary)
@@ -52,7 +53,8 @@ def _callbacks(config: dict, run_dir: str, train_size: int) -> list:
 
 def run_fn(fn_args: FnArgs) -> None:
     skip_tf_keras()
-    config = fn_args.custom_config
+    config = apply_hyperparameters(fn_args.custom_config,
+                                   fn_args.hyperparameters)
     tf.keras.utils.set_random_seed(config["seed"])
     transform = tft.TFTransformOutput(fn_args.transform_output)
     class_names = class_names_from_vocabulary(
