@@ -4,11 +4,12 @@ It is TFX's own `kubeflow_v2_run_executor`, with two gaps closed first:
 
 1. Artifact types the V2 compiler does not know. TFX 1.16 compiles only a
    fixed list of standard types; any other type needs a schema title of the
-   form `namespace.Class` that the container can import. The DataGate's
-   `ExampleValidationMetrics` is a standard TFX type missing from that list,
-   so the compiler rejects it. `EXTRA_ARTIFACT_TYPES` gives it the title
-   `tfx.ExampleValidationMetrics` at compile time (see `kubeflow_runner`) and
-   maps the title back to the class here.
+   form `namespace.Class`, which the container imports as a class path. The
+   DataGate's `ExampleValidationMetrics` is a standard TFX type missing from
+   that list, so the compiler rejects it; the KFP UI types of `kfp_ui`
+   (`system.Markdown`...) compile but cannot be imported by that title.
+   `EXTRA_ARTIFACT_TYPES` maps each title to its class here; `kubeflow_runner`
+   gives `ExampleValidationMetrics` its title at compile time.
 2. Input artifacts that reach the container without their TFX type. The KFP
    backend fills inputs it reads back from ML Metadata with an empty schema
    or a `system.*` title, and TFX then cannot import the artifact class
@@ -23,12 +24,16 @@ Usage (set by `kubeflow_runner` as the container command):
 from __future__ import annotations
 
 import json
-from typing import Dict
+from typing import Dict, List
 
 # Title in the compiled spec -> import path of the artifact class.
 EXTRA_ARTIFACT_TYPES: Dict[str, str] = {
     "tfx.ExampleValidationMetrics":
         "tfx.types.standard_artifacts.ExampleValidationMetrics",
+    "system.Markdown": "pipelines.kfp_ui.KfpMarkdown",
+    "system.HTML": "pipelines.kfp_ui.KfpHtml",
+    "system.Metrics": "pipelines.kfp_ui.KfpMetrics",
+    "system.ClassificationMetrics": "pipelines.kfp_ui.KfpClassificationMetrics",
 }
 
 
@@ -64,21 +69,32 @@ def restore_input_types(executor_input_json: str,
     return json.dumps(executor_input)
 
 
+def _run_parsed(parsed) -> None:
+    from tfx.orchestration.kubeflow.v2.container import \
+        kubeflow_v2_run_executor as tfx_entrypoint
+
+    args, beam_args = parsed
+    register_extra_artifact_types()
+    if getattr(args, "json_serialized_inputs_spec_args", None):
+        args.json_serialized_invocation_args = restore_input_types(
+            args.json_serialized_invocation_args,
+            args.json_serialized_inputs_spec_args)
+    tfx_entrypoint._run_executor(args, beam_args)  # noqa: SLF001
+
+
+def run(argv: List[str]) -> None:
+    """One component execution, as the container runs it (argv[0] is the
+    program name); for callers that manage their own process."""
+    from tfx.orchestration.kubeflow.v2.container import \
+        kubeflow_v2_run_executor as tfx_entrypoint
+    _run_parsed(tfx_entrypoint._parse_flags(argv))  # noqa: SLF001
+
+
 def main() -> None:
     from absl import app
     from tfx.orchestration.kubeflow.v2.container import \
         kubeflow_v2_run_executor as tfx_entrypoint
-
-    def run(parsed):
-        args, beam_args = parsed
-        register_extra_artifact_types()
-        if getattr(args, "json_serialized_inputs_spec_args", None):
-            args.json_serialized_invocation_args = restore_input_types(
-                args.json_serialized_invocation_args,
-                args.json_serialized_inputs_spec_args)
-        tfx_entrypoint._run_executor(args, beam_args)  # noqa: SLF001
-
-    app.run(run, flags_parser=tfx_entrypoint._parse_flags)  # noqa: SLF001
+    app.run(_run_parsed, flags_parser=tfx_entrypoint._parse_flags)  # noqa: SLF001
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
   into the Vertex job wrapper, which the `.yaml` output drops);
 - the pipeline root becomes the spec's default (same reason);
 - ExampleGen gets its resources (TFX ignores platform_config for
-  FileBasedExampleGen);
+  FileBasedExampleGen) and is never served from KFP's cache: without TFX's
+  driver, KFP cannot see new files under an unchanged data root;
 - node selectors and tolerations for the GPU step go into an appended
   `platforms: kubernetes:` document, read by the KFP backend;
 - the Resolver node, which open-source KFP cannot run, is replaced by
@@ -32,8 +33,10 @@ DATA_ROOT_PARAMETER = "data_root"
 TRAIN_CONFIG_PARAMETER = "train_config"
 EXAMPLE_GEN_ID = "ImageExampleGen"
 TRAINER_ID = "Trainer"
-# ExampleGen's driver, which resolves these, does not run on open-source KFP.
-DRIVER_ONLY_PATTERNS = ("{SPAN}", "{VERSION}", "{YYYY}", "{MM}", "{DD}")
+# Only ExampleGen's driver resolves these, and open-source KFP does not run
+# it. ({SPAN} is resolved by our executor too: components/image_example_gen/
+# spans.py.)
+DRIVER_ONLY_PATTERNS = ("{VERSION}", "{YYYY}", "{MM}", "{DD}")
 
 
 class KubeflowCompileError(ValueError):
@@ -73,6 +76,7 @@ def runtime_parameters(config: PipelineConfig, kubeflow: KubeflowConfig):
 def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
     """The TFX pipeline, with Kubeflow's overrides and per-component
     resources."""
+    from pipelines.kfp_ui import kfp_ui_nodes
     from pipelines.pipeline import OrchestratorOverrides, create_pipeline
     from pipelines.served_baseline import served_baseline
 
@@ -84,7 +88,8 @@ def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
         overrides=OrchestratorOverrides(
             data_root=parameters[DATA_ROOT_PARAMETER],
             train_config=parameters[TRAIN_CONFIG_PARAMETER],
-            serving_dir=store, baseline_model=served_baseline(store)))
+            serving_dir=store, baseline_model=served_baseline(store),
+            extra_nodes=kfp_ui_nodes))
     _check_no_driver_patterns(pipeline)
     for component in pipeline.components:
         spec = _resource_spec_for(component.id, kubeflow)
@@ -131,25 +136,25 @@ def _check_no_driver_patterns(pipeline) -> None:
                     f"{component.id}: input pattern {split['pattern']!r} uses "
                     f"{', '.join(used)}, which only ExampleGen's driver "
                     "resolves, and open-source KFP does not run that driver. "
-                    f"Point the '{DATA_ROOT_PARAMETER}' run parameter at the "
-                    "span's folder instead.")
+                    f"Use {{SPAN}} folders or point the '{DATA_ROOT_PARAMETER}'"
+                    " run parameter at the folder to ingest.")
 
 
 @contextlib.contextmanager
 def _extra_artifact_types() -> Iterator[None]:
-    """Lets TFX's V2 compiler emit the types in EXTRA_ARTIFACT_TYPES under
+    """Lets TFX's V2 compiler emit the standard types it does not list under
     the titles `pipelines.kubeflow_entrypoint` maps back at run time."""
     from tfx.orchestration.kubeflow.v2 import compiler_utils
+    from tfx.utils import name_utils
 
     from pipelines.kubeflow_entrypoint import EXTRA_ARTIFACT_TYPES
 
-    titles = {path.rsplit(".", 1)[1]: title
-              for title, path in EXTRA_ARTIFACT_TYPES.items()}
+    titles = {path: title for title, path in EXTRA_ARTIFACT_TYPES.items()}
     original = compiler_utils.get_artifact_schema
 
     def schema(artifact_type) -> str:
-        title = titles.get(artifact_type.TYPE_NAME)
-        if title is None:
+        title = titles.get(name_utils.get_full_name(artifact_type))
+        if title is None or title == artifact_type.TYPE_NAME:
             return original(artifact_type)
         properties = {
             name: {"type": "integer" if prop.type.name == "INT" else
@@ -181,6 +186,7 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
     _add_example_gen_resources(spec, kubeflow)
+    _never_cache_ingestion(spec)
     return spec, platform_spec(kubeflow)
 
 
@@ -197,6 +203,14 @@ def _add_example_gen_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
     container = spec["deploymentSpec"]["executors"][
         executor_label(EXAMPLE_GEN_ID)]["container"]
     container["resources"] = json_format.MessageToDict(resources)
+
+
+def _never_cache_ingestion(spec: dict) -> None:
+    """KFP's cache key is the task's parameters; the files behind the data
+    root are not among them (TFX's driver, which fingerprints them, does not
+    run), so a cached ExampleGen would replay old data forever."""
+    task = spec["root"]["dag"]["tasks"][EXAMPLE_GEN_ID]
+    task["cachingOptions"] = {"enableCache": False}
 
 
 def platform_spec(kubeflow: KubeflowConfig) -> dict:
@@ -220,12 +234,16 @@ def _toleration(toleration) -> dict:
     return {key: value for key, value in fields.items() if value}
 
 
-def write_spec(spec: dict, platform: dict, output: Path) -> Path:
-    """One YAML file: the pipeline spec, then the platform document if any."""
+def _check_output_name(output: Path) -> None:
     if output.suffix not in (".yaml", ".yml"):
         raise KubeflowCompileError(
             f"{output}: the output must end in .yaml (KFP 2.x reads the bare "
             "pipeline spec from YAML; TFX's .json is the Vertex job wrapper).")
+
+
+def write_spec(spec: dict, platform: dict, output: Path) -> Path:
+    """One YAML file: the pipeline spec, then the platform document if any."""
+    _check_output_name(output)
     documents: List[dict] = [spec] + ([platform] if platform else [])
     header = (f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
               f"# Compiled by imgpipe from TFX ({spec.get('sdkVersion')}).\n")
@@ -236,5 +254,6 @@ def write_spec(spec: dict, platform: dict, output: Path) -> Path:
 
 def compile_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig,
                      output: Path) -> Path:
+    _check_output_name(output)  # before the minute of imports and compiling
     spec, platform = compile_spec(config, kubeflow)
     return write_spec(spec, platform, output)

@@ -4,8 +4,10 @@ Locally the baseline comes from TFX's LatestBlessedModel Resolver, which
 queries ML Metadata. Open-source KFP 2.x cannot run TFX Resolver nodes (its
 workflow compiler answers "resolver not implemented yet"), so on Kubeflow the
 baseline is read from the model store instead: the newest numbered version
-the Pusher wrote there. Every pushed version was blessed, so this is the
-same model the Resolver would pick unless a version was deleted by hand.
+the Pusher wrote there that does not hold the candidate itself (the Pusher
+records each version's source model). Every pushed version was blessed, so
+this is the model the local resolver picks (the latest blessed model other
+than the candidate) unless a version was deleted by hand.
 
 With an empty store (the first run) the candidate itself becomes the
 baseline: the "not worse than the baseline" check then compares a model with
@@ -32,7 +34,7 @@ def ServedBaselineModel(candidate: InputArtifact[Model],
                         model_store: Parameter[str]) -> None:
     from tfx.utils import io_utils, path_utils
 
-    source = newest_version_dir(model_store)
+    source = newest_version_dir(model_store, exclude_model_uri=candidate.uri)
     if source is None:
         source = path_utils.serving_model_path(
             candidate.uri, path_utils.is_old_model_artifact(candidate))
@@ -44,11 +46,12 @@ def ServedBaselineModel(candidate: InputArtifact[Model],
     io_utils.copy_dir(source, path_utils.serving_model_dir(model.uri))
 
 
-def newest_version_dir(model_store: str):
-    """`<store>/<highest version>` or None; versions are numbered folders."""
-    from components.push.executor import existing_versions
+def newest_version_dir(model_store: str, exclude_model_uri: str = ""):
+    """`<store>/<highest version>` not holding `exclude_model_uri`, or None."""
+    from components.push.executor import existing_versions, version_holding
 
-    versions = existing_versions(model_store)
+    excluded = version_holding(model_store, exclude_model_uri)
+    versions = [v for v in existing_versions(model_store) if v != excluded]
     return os.path.join(model_store, str(versions[-1])) if versions else None
 
 

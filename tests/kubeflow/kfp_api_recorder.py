@@ -1,0 +1,174 @@
+"""A recorder of KFP v2beta1 REST calls, for contract tests of our client code.
+
+It is not a Kubeflow Pipelines server: it stores each request the real
+`kfp.Client` sends and answers with the smallest v2beta1 JSON bodies the
+client needs to carry on (ids for what it creates, lists of what exists). The
+tests then check the requests against the v2beta1 API: paths, query
+parameters, headers and bodies.
+"""
+from __future__ import annotations
+
+import dataclasses
+import email.parser
+import email.policy
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Dict, List, Optional
+from urllib.parse import parse_qs, urlsplit
+
+API = "/apis/v2beta1"
+
+
+@dataclasses.dataclass
+class Request:
+    method: str
+    path: str
+    query: Dict[str, List[str]]
+    headers: Dict[str, str]     # names in lower case
+    body: bytes
+
+    def json(self) -> dict:
+        return json.loads(self.body)
+
+    def uploaded_file(self) -> bytes:
+        """The `uploadfile` part of a multipart/form-data upload."""
+        message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+            b"Content-Type: " + self.headers["content-type"].encode()
+            + b"\r\n\r\n" + self.body)
+        for part in message.iter_parts():
+            if part.get_param("name", header="content-disposition") == \
+                    "uploadfile":
+                return part.get_payload(decode=True)
+        raise AssertionError("no uploadfile part in the upload")
+
+
+class _State:
+    """Just enough memory for the client's create-then-look-up flows."""
+
+    def __init__(self):
+        self.requests: List[Request] = []
+        self.experiments: List[dict] = []
+        self.pipelines: List[dict] = []
+        self.versions: Dict[str, List[dict]] = {}
+
+    def answer(self, request: Request) -> dict:
+        route = (request.method, request.path)
+        if route == ("GET", f"{API}/healthz"):
+            return {"multi_user": False}
+        if route == ("GET", f"{API}/experiments"):
+            return self._listing("experiments", self.experiments, request)
+        if route == ("POST", f"{API}/experiments"):
+            experiment = {**request.json(),
+                          "experiment_id": f"exp-{len(self.experiments) + 1}"}
+            self.experiments.append(experiment)
+            return experiment
+        if route == ("GET", f"{API}/pipelines"):
+            return self._listing("pipelines", self.pipelines, request)
+        if route == ("POST", f"{API}/pipelines/upload"):
+            return self._new_pipeline(request.query["name"][0])
+        if route == ("POST", f"{API}/pipelines/upload_version"):
+            return self._new_version(request.query["pipelineid"][0],
+                                     request.query["name"][0])
+        if request.method == "GET" and request.path.endswith("/versions"):
+            pipeline_id = request.path.split("/")[-2]
+            return self._listing("pipeline_versions",
+                                 self.versions.get(pipeline_id, []), request)
+        if route == ("POST", f"{API}/runs"):
+            return {**request.json(), "run_id": "run-1", "state": "PENDING"}
+        if route == ("POST", f"{API}/recurringruns"):
+            return {**request.json(), "recurring_run_id": "recurring-1",
+                    "status": "ENABLED"}
+        raise LookupError(f"no v2beta1 route {request.method} {request.path}")
+
+    def _new_pipeline(self, name: str) -> dict:
+        pipeline = {"pipeline_id": f"pipeline-{len(self.pipelines) + 1}",
+                    "display_name": name}
+        self.pipelines.append(pipeline)
+        self._new_version(pipeline["pipeline_id"], name)
+        return pipeline
+
+    def _new_version(self, pipeline_id: str, name: str) -> dict:
+        versions = self.versions.setdefault(pipeline_id, [])
+        version = {"pipeline_id": pipeline_id, "display_name": name,
+                   "pipeline_version_id": f"{pipeline_id}-v{len(versions) + 1}"}
+        versions.append(version)
+        return version
+
+    @staticmethod
+    def _listing(key: str, items: List[dict], request: Request) -> dict:
+        wanted = _filter_name(request)
+        found = [i for i in items if wanted in (None, i["display_name"])]
+        return {key: found, "total_size": len(found)} if found else {}
+
+
+def _filter_name(request: Request) -> Optional[str]:
+    """The display_name an EQUALS filter asks for, if any."""
+    if "filter" not in request.query:
+        return None
+    for predicate in json.loads(request.query["filter"][0])["predicates"]:
+        if predicate["key"] in ("display_name", "name"):
+            return predicate.get("stringValue", predicate.get("string_value"))
+    return None
+
+
+class KfpApiRecorder:
+    """Serves on 127.0.0.1 (a free port) inside a `with` block;
+    `refuse_with=401` answers every request with that status instead."""
+
+    def __init__(self, refuse_with: Optional[int] = None):
+        self.state = _State()
+        state = self.state
+
+        class Handler(BaseHTTPRequestHandler):
+            def _serve(self):
+                url = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                request = Request(
+                    self.command, url.path, parse_qs(url.query),
+                    {k.lower(): v for k, v in self.headers.items()},
+                    self.rfile.read(length))
+                state.requests.append(request)
+                try:
+                    status, body = 200, state.answer(request)
+                except LookupError as error:
+                    status, body = 404, {"error": str(error)}
+                if refuse_with:
+                    status, body = refuse_with, {
+                        "error": "request is not authenticated", "code": 16}
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def requests(self) -> List[Request]:
+        return self.state.requests
+
+    def calls(self, method: str, path: str) -> List[Request]:
+        return [r for r in self.requests if (r.method, r.path) ==
+                (method, API + path)]
+
+    def __enter__(self) -> "KfpApiRecorder":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

