@@ -146,6 +146,7 @@ def predict(
 
 
 from pipelines import cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
+from pipelines import cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
 
 if __name__ == "__main__":
     app()

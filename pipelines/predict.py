@@ -1,8 +1,15 @@
-"""Classify image files with a pushed SavedModel's `serving_default`."""
+"""Classify image files with a pushed SavedModel's `serving_default`,
+in-process or through a model server's REST API (`--server URL`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import Iterator, List, Optional, Tuple
+
+Ranked = List[Tuple[str, float]]
+
+
+class ServerError(ValueError):
+    """The model server could not be reached or refused the request."""
 
 
 def resolve_version_dir(model_dir: Path) -> Path:
@@ -18,8 +25,12 @@ def resolve_version_dir(model_dir: Path) -> Path:
     return versions[-1][1]
 
 
-def predict_files(model_dir: Path, images: List[Path], top_k: int
-                  ) -> Iterator[Tuple[Path, List[Tuple[str, float]]]]:
+def predict_files(model_dir: Path, images: List[Path], top_k: int,
+                  server: Optional[str] = None) -> Iterator[Tuple[Path, Ranked]]:
+    if server:
+        yield from predict_via_server(server, model_name_of(model_dir),
+                                      images, top_k)
+        return
     import tensorflow as tf
 
     version_dir = resolve_version_dir(model_dir)
@@ -37,3 +48,53 @@ def predict_files(model_dir: Path, images: List[Path], top_k: int
         ranked = sorted(zip(names, probabilities.tolist()),
                         key=lambda pair: -pair[1])[:top_k]
         yield path, ranked
+
+
+def model_name_of(model_dir: Path) -> str:
+    """The served name: the model folder's name (of a version's parent)."""
+    model_dir = Path(model_dir).resolve()
+    return model_dir.parent.name if model_dir.name.isdigit() else model_dir.name
+
+
+def predict_url(server: str, model_name: str) -> str:
+    """A server root (`http://127.0.0.1:8501`), or a model path on it
+    (`.../v1/models/digits/labels/canary`) to pick a version or label."""
+    server = server.rstrip("/")
+    if "/v1/models/" in server:
+        return server if server.endswith(":predict") else server + ":predict"
+    return f"{server}/v1/models/{model_name}:predict"
+
+
+def _rank(prediction: dict, top_k: int) -> Ranked:
+    return sorted(zip(prediction["classes"], prediction["probabilities"]),
+                  key=lambda pair: -pair[1])[:top_k]
+
+
+def predict_via_server(server: str, model_name: str, images: List[Path],
+                       top_k: int) -> Iterator[Tuple[Path, Ranked]]:
+    """One request per image, so one bad file names itself."""
+    import base64
+
+    import httpx
+
+    url = predict_url(server, model_name)
+    with httpx.Client(timeout=60) as client:
+        for path in images:
+            if not path.is_file():
+                raise FileNotFoundError(f"{path} is not a file.")
+            body = {"instances": [
+                {"b64": base64.b64encode(path.read_bytes()).decode("ascii")}]}
+            try:
+                response = client.post(url, json=body)
+            except httpx.HTTPError as error:
+                raise ServerError(f"Cannot reach the model server at {url} "
+                                  f"({error}). Start one with `imgpipe "
+                                  "serve`.") from None
+            if response.status_code != 200:
+                try:
+                    detail = response.json().get("error", response.text)
+                except ValueError:
+                    detail = response.text
+                raise ServerError(f"{path}: the server answered "
+                                  f"{response.status_code}: {detail}")
+            yield path, _rank(response.json()["predictions"][0], top_k)

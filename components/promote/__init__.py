@@ -6,9 +6,11 @@ Nothing here imports TensorFlow: `imgpipe promote/rollback/history` start
 at once.
 """
 from components.promote.actions import (PromotionError, PromotionResult,
-                                        auto_promote, promote,
+                                        auto_promote, current_labels, promote,
                                         register_pushed_version, rollback,
                                         show_history)
+from components.promote.models_config import ConfigError
 
-__all__ = ["PromotionError", "PromotionResult", "auto_promote", "promote",
-           "register_pushed_version", "rollback", "show_history"]
+__all__ = ["ConfigError", "PromotionError", "PromotionResult", "auto_promote",
+           "current_labels", "promote", "register_pushed_version", "rollback",
+           "show_history"]

@@ -150,3 +150,11 @@ def show_history(model_dir: Path, model_name: Optional[str] = None
                  ) -> List[history.LabelChange]:
     paths = ServingPaths.for_model(model_dir, model_name)
     return history.read(paths.history, paths.model_name)
+
+
+def current_labels(model_dir: Path, model_name: Optional[str] = None
+                   ) -> Dict[str, int]:
+    """{"stable": N, "canary": M} from models.config; {} before any push.
+    `stable` is the model in service, e.g. as the Evaluator's baseline."""
+    paths = ServingPaths.for_model(model_dir, model_name)
+    return labels_of(find_model(read_config(paths.config), paths.model_name))

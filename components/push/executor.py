@@ -8,12 +8,16 @@ This one
   unchanged data re-blesses the same model; it must not become a new
   version), and
 - copies into a hidden staging folder and renames it into place, so a model
-  server never sees a half-written version.
+  server never sees a half-written version,
+- adds the candidate's evaluation and TF Serving warm-up requests to the
+  version's assets.extra/ before it appears (see extras.py), and
+- on a local disk, makes the new version the `canary` in models.config (the
+  first version also `stable`) and records it in the promotion history.
 """
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import tensorflow as tf
 from absl import logging
@@ -22,6 +26,8 @@ from tfx.components.pusher import executor as tfx_pusher
 from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
+
+from components.push import extras
 
 SOURCE_FILE = "assets.extra/source_model.txt"
 
@@ -67,14 +73,53 @@ class Executor(tfx_pusher.Executor):
         version = version_holding(base, model.uri)
         if version is None:
             version = (existing_versions(base) or [0])[-1] + 1
-            _copy_atomically(model_path, base, version, model.uri)
+            _copy_atomically(model_path, base, version, model.uri,
+                             _extras_writer(input_dict, base, model.uri))
             logging.info("Pushed %s as version %d", model.uri, version)
+            _register_as_canary(base, version)
         else:
             logging.info("Model %s is already version %d; not pushed again",
                          model.uri, version)
         io_utils.copy_dir(model_path, pushed.uri)
         self._MarkPushed(pushed, pushed_destination=os.path.join(
             base, str(version)), pushed_version=str(version))
+
+
+def _extras_writer(input_dict: Dict[str, List[types.Artifact]], base: str,
+                   model_uri: str) -> Callable[[str], None]:
+    blessings = input_dict.get(standard_component_specs.MODEL_BLESSING_KEY)
+    blessing_uri = blessings[0].uri if blessings else None
+    model_name = os.path.basename(base.rstrip("/"))
+
+    def write(version_dir: str) -> None:
+        record = extras.evaluation_record(blessing_uri, model_uri)
+        if record["accuracy"] is None:
+            logging.warning("No evaluation found for %s (%s): promotion will "
+                            "need --force", model_uri, record.get("note"))
+        extras.write_evaluation(version_dir, record)
+        extras.write_warmup_requests(version_dir, model_name)
+    return write
+
+
+def _register_as_canary(base: str, version: int) -> None:
+    """models.config and the history live on a local disk only: object
+    stores have no rename or lock; there the config is managed outside the
+    pipeline (docs/serving.md)."""
+    if "://" in base:
+        logging.info("Not updating models.config for %s: not a local path",
+                     base)
+        return
+    from components.promote import ConfigError, register_pushed_version
+    try:
+        result = register_pushed_version(base, version)
+    except ConfigError as error:
+        # The version is in place and served by number; only its label is
+        # missing, and failing the run would not add it on a re-run.
+        logging.error("Version %d was pushed but not labelled canary: %s. "
+                      "Fix models.config; until the next push this version "
+                      "carries no label.", version, error)
+        return
+    logging.info("Promotion state: %s", result.message)
 
 
 def _write_source_marker(version_dir: str, model_uri: str) -> None:
@@ -86,26 +131,34 @@ def _write_source_marker(version_dir: str, model_uri: str) -> None:
 
 
 def _copy_atomically(model_path: str, base: str, version: int,
-                     model_uri: str) -> None:
+                     model_uri: str,
+                     add_extras: Optional[Callable[[str], None]] = None) -> None:
     if "://" in base:
-        _copy_saved_model_last(model_path, base, version, model_uri)
+        _copy_saved_model_last(model_path, base, version, model_uri,
+                               add_extras)
         return
     staging = os.path.join(base, f".staging-{version}")
     if tf.io.gfile.exists(staging):
         tf.io.gfile.rmtree(staging)
     io_utils.copy_dir(model_path, staging)
     _write_source_marker(staging, model_uri)
+    if add_extras is not None:
+        add_extras(staging)
     # A rename is atomic on a local disk: the version appears whole or not.
     tf.io.gfile.rename(staging, os.path.join(base, str(version)))
 
 
 def _copy_saved_model_last(model_path: str, base: str, version: int,
-                           model_uri: str) -> None:
+                           model_uri: str,
+                           add_extras: Optional[Callable[[str], None]] = None
+                           ) -> None:
     """Object stores cannot rename folders; TF Serving treats a version as
     ready once saved_model.pb exists, so that file is written last."""
     target = os.path.join(base, str(version))
     io_utils.copy_dir(model_path, target,
                       deny_regex_patterns=[r"saved_model\.pb"])
     _write_source_marker(target, model_uri)
+    if add_extras is not None:
+        add_extras(target)
     io_utils.copy_file(os.path.join(model_path, "saved_model.pb"),
                        os.path.join(target, "saved_model.pb"))

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from components.serve import rest_json
 from components.serve.errors import (ServingError, body_too_large,
-                                     invalid_argument, unavailable)
+                                     invalid_argument, not_found, unavailable)
 from components.serve.metrics import create_metrics
 from components.serve.registry import ModelRegistry
 from components.serve.served_model import version_status_entries
@@ -148,6 +148,8 @@ class RestApi:
 
     async def _dispatch(self, request: Request, call: _Call) -> Answer:
         path, method = request.scope["path"], request.method
+        if not path.lower().startswith("/v1/") and path.lower() != "/v1":
+            raise not_found("Not Found")
         if method == "POST" and PREDICT_PATH.fullmatch(path):
             return await self._predict(request, call,
                                        *PREDICT_PATH.fullmatch(path).groups())
@@ -158,7 +160,7 @@ class RestApi:
     async def _predict(self, request: Request, call: _Call, name: str,
                        version: Optional[str], label: Optional[str],
                        verb: str) -> Answer:
-        call.model, call.api = name, verb.lower()
+        call.api = verb.lower()
         if call.api != "predict":
             raise ServingError("UNIMPLEMENTED", f":{verb} is not served here: "
                                "the models export predict signatures only; "
@@ -171,31 +173,41 @@ class RestApi:
         try:
             body = await _read_body(request, self.settings.max_body_bytes)
             number = int(version) if version else None
-            servable = self.registry.model(name, number).resolve(number, label)
-            call.version = str(servable.version)
+            servable = self._resolve(call, name, number, label)
             content = await run_in_threadpool(_predict, servable, body)
         finally:
             self.predictions_in_flight -= 1
         return 200, content, {VERSION_HEADER: str(servable.version)}
 
+    def _resolve(self, call: _Call, name: str, version: Optional[int],
+                 label: Optional[str]):
+        """The servable; metrics name a model and version only once they
+        exist, so unknown names in URLs cannot grow the label sets."""
+        model = self.registry.model(name, version)
+        call.model = name
+        servable = model.resolve(version, label)
+        call.version = str(servable.version)
+        return servable
+
     def _get(self, call: _Call, name: Optional[str], version: Optional[str],
              label: Optional[str], subresource: Optional[str]) -> Answer:
-        call.model, call.api = name or "", subresource or "status"
+        call.api = subresource.lower() if subresource else "status"
         if not name:
             raise invalid_argument("Missing model name in request.")
         number = int(version) if version else None
         if subresource:
-            servable = self.registry.model(name, number).resolve(number, label)
-            call.version = str(servable.version)
+            servable = self._resolve(call, name, number, label)
             return (200, _json(servable.metadata_json()),
                     {VERSION_HEADER: str(servable.version)})
         model = self.registry.model_for_status(name)
+        call.model = name
         if label is not None:
             # TF Serving answers a labelled status with every version; the
             # labelled one is what a caller asking by label wants.
             number = model.resolve(label=label).version
+        entries = version_status_entries(model, number)
         call.version = str(number) if number is not None else ""
-        return 200, _json(status_json(version_status_entries(model, number))), {}
+        return 200, _json(status_json(entries)), {}
 
     def metrics_page(self) -> Response:
         for name in self.registry.names():
@@ -221,10 +233,12 @@ def create_app(registry: ModelRegistry, settings: AppSettings) -> FastAPI:
     app = FastAPI(title="imgpipe model server (TF Serving REST API)",
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.api = api
-    app.add_api_route("/v1/{rest:path}", api.handle, include_in_schema=False,
-                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     app.add_api_route("/monitoring/prometheus/metrics", api.metrics_page,
                       methods=["GET"])
+    # Everything else: TF Serving matches /v1/... case-insensitively, which
+    # a Starlette route cannot express, so one route takes all paths.
+    app.add_api_route("/{rest:path}", api.handle, include_in_schema=False,
+                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 
     @app.exception_handler(StarletteHTTPException)
     async def as_tf_serving_error(_request, error: StarletteHTTPException):

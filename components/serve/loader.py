@@ -49,12 +49,21 @@ def serving_error(error: Exception) -> ServingError:
     return ServingError("INTERNAL", f"{type(error).__name__}: {error}")
 
 
+def _load_error_code(error: Exception) -> str:
+    """A saved_model.pb that is not a protobuf is lost data; otherwise the
+    code TensorFlow gave."""
+    from google.protobuf.message import DecodeError
+    return ("DATA_LOSS" if isinstance(error, DecodeError)
+            else serving_error(error).code)
+
+
 def _signature_defs(saved_model_pb: Path):
     """The SignatureDefs exactly as stored, for the metadata endpoint."""
     from tensorflow.core.protobuf import saved_model_pb2
     from tensorflow_serving.apis import get_model_metadata_pb2
 
-    saved_model = saved_model_pb2.SavedModel.FromString(saved_model_pb.read_bytes())
+    saved_model = saved_model_pb2.SavedModel.FromString(
+        saved_model_pb.read_bytes())
     for meta_graph in saved_model.meta_graphs:
         if SERVE_TAG in meta_graph.meta_info_def.tags:
             signature_map = get_model_metadata_pb2.SignatureDefMap()
@@ -98,10 +107,8 @@ class LoadedVersion:
         except ServingError:
             raise
         except Exception as error:  # noqa: BLE001 - any failure refuses it
-            raise ServingError("DATA_LOSS" if "DecodeError" in type(error).__name__
-                               else serving_error(error).code,
-                               f"Could not load {path}: {_concise(str(error))}"
-                               ) from None
+            raise ServingError(_load_error_code(error), f"Could not load "
+                               f"{path}: {_concise(str(error))}") from None
         self._functions = dict(self._saved_model.signatures)
         self.input_specs = _input_specs(self._signature_map)
 
@@ -185,11 +192,13 @@ def load_version(model_name: str, version: int, path: Path) -> LoadedVersion:
             count += 1
     except ServingError as error:
         raise ServingError(error.code, f"Warm-up request {count + 1} for "
-                                       f"{path} failed: {error.message}")
+                                       f"{path} failed: {error.message}"
+                           ) from None
     except Exception as error:  # noqa: BLE001 - e.g. a corrupt TFRecord
         failure = serving_error(error)
         raise ServingError(failure.code, f"Reading warm-up records of {path} "
-                                         f"failed: {failure.message}")
+                                         f"failed: {failure.message}"
+                           ) from None
     log.info("Loaded %s version %d from %s (%d warm-up requests)",
              model_name, version, path, count)
     return loaded

@@ -263,13 +263,18 @@ def request_arrays(request: ParsedRequest, specs: Dict[str, InputSpec]
     return arrays
 
 
+def _as_b64(data: bytes) -> dict:
+    return {"b64": base64.b64encode(data).decode("ascii")}
+
+
+def _as_text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
 def _json_values(name: str, array: np.ndarray) -> Any:
     """Nested lists ready for json.dumps, as TF Serving writes them."""
     if array.dtype == object or array.dtype.kind == "S":
-        if name.endswith(BYTES_SUFFIX):
-            encode = lambda b: {"b64": base64.b64encode(b).decode("ascii")}  # noqa: E731
-        else:
-            encode = lambda b: b.decode("utf-8", errors="replace")  # noqa: E731
+        encode = _as_b64 if name.endswith(BYTES_SUFFIX) else _as_text
         flat = [encode(item) for item in array.reshape(-1)]
         return np.array(flat, dtype=object).reshape(array.shape).tolist() \
             if array.ndim else flat[0]

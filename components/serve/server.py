@@ -8,21 +8,19 @@ lets requests in flight finish (up to `graceful_timeout_s`), then exits.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import logging
 import os
+import signal
+import sys
 from pathlib import Path
 from typing import Optional
 
 from components.promote.models_config import CONFIG_NAME
 from components.serve.app import AppSettings, create_app
+from components.serve.bind import check_bind_address
 from components.serve.registry import ConfigSource, ModelRegistry
 
 TF_SERVING_REST_PORT = 8501
-
-
-class RemoteBindRefused(ValueError):
-    """A non-loopback address without allow_remote."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,23 +45,6 @@ class ServerSettings:
             os.path.abspath(self.model_dir)).parent / CONFIG_NAME
 
 
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False     # a host name: may resolve to anything
-
-
-def check_bind_address(host: str, allow_remote: bool) -> None:
-    if not is_loopback(host) and not allow_remote:
-        raise RemoteBindRefused(
-            f"Refusing to listen on {host}: the API has no authentication. "
-            "Pass --allow-remote to listen beyond this machine (e.g. in a "
-            "container behind a network policy), or use 127.0.0.1.")
-
-
 def build_server(settings: ServerSettings):
     """An uvicorn.Server, not yet running (tests run it in a thread)."""
     import uvicorn
@@ -85,6 +66,11 @@ def bound_port(server) -> int:
 
 
 def serve(settings: ServerSettings) -> None:
-    """Run until SIGTERM/SIGINT; returns after a graceful shutdown."""
+    """Run until SIGTERM/SIGINT, shut down gracefully, exit 0 (or 130)."""
     logging.getLogger("imgpipe.serve").setLevel(logging.INFO)
+    # uvicorn re-raises the signal it caught once it has shut down; with
+    # these handlers that ends the process as a clean stop rather than as
+    # "killed by SIGTERM".
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
     build_server(settings).run()

@@ -1,0 +1,108 @@
+"""What the pusher adds to a version's `assets.extra/` before it goes live.
+
+- `evaluation.json`: the candidate's evaluation (accuracy, example count,
+  the baseline it was compared with), which promotion compares against the
+  stable version's.
+- `tf_serving_warmup_requests`: TF Serving's SavedModel warm-up format, a
+  TFRecord of PredictionLog each holding a PredictRequest. TF Serving (and
+  our server) replays them before a version takes traffic.
+
+TF Serving ignores everything else under assets.extra, so both travel with
+the model at no cost to serving.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Optional
+
+import tensorflow as tf
+
+EVALUATION_FILE = "assets.extra/evaluation.json"
+WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
+WARMUP_BATCH_SIZES = (1, 32)   # kernels for the common batch shapes
+
+
+def evaluation_uri_for(blessing_uri: str) -> Optional[str]:
+    """The Evaluator's `evaluation` output next to its `blessing`.
+
+    TFX names outputs <root>/<node>/<output key>/<execution id>; the
+    blessing and the evaluation of one Evaluator run share the id. The
+    Pusher gets only the blessing, so this is how it finds the metrics."""
+    candidate = re.sub(r"([/\\])blessing([/\\]\d+)[/\\]?$",
+                       r"\1evaluation\2", blessing_uri)
+    return candidate if candidate != blessing_uri and tf.io.gfile.isdir(
+        candidate) else None
+
+
+def _overall_metrics(evaluation_uri: str, model_name: Optional[str]) -> dict:
+    import tensorflow_model_analysis as tfma
+    try:
+        result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
+    except (ValueError, KeyError, OSError):
+        return {}
+    for slice_key, metrics in result.slicing_metrics:
+        if slice_key == ():
+            return metrics.get("", {}).get("", {})
+    return {}
+
+
+def evaluation_record(blessing_uri: Optional[str], model_uri: str) -> dict:
+    """What promotion needs to compare versions; `accuracy` is None (with a
+    note) when no evaluation can be found."""
+    from components.evaluate.names import ACCURACY, BASELINE, CANDIDATE
+
+    record = {"metric": ACCURACY, "accuracy": None, "example_count": None,
+              "baseline_accuracy": None, "model_uri": model_uri,
+              "evaluation_uri": None}
+    evaluation_uri = evaluation_uri_for(blessing_uri) if blessing_uri else None
+    if evaluation_uri is None:
+        record["note"] = "no Evaluator output found next to the blessing"
+        return record
+    # With no baseline, TFMA evaluates one unnamed model.
+    candidate = (_overall_metrics(evaluation_uri, CANDIDATE)
+                 or _overall_metrics(evaluation_uri, None))
+    baseline = _overall_metrics(evaluation_uri, BASELINE)
+    count = _value(candidate, "example_count")
+    record.update(accuracy=_value(candidate, ACCURACY),
+                  example_count=int(count) if count is not None else None,
+                  baseline_accuracy=_value(baseline, ACCURACY),
+                  evaluation_uri=evaluation_uri)
+    return record
+
+
+def _value(metrics: dict, key: str) -> Optional[float]:
+    return metrics.get(key, {}).get("doubleValue")
+
+
+def write_evaluation(version_dir: str, record: dict) -> None:
+    path = os.path.join(version_dir, EVALUATION_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(json.dumps(record, indent=2) + "\n")
+
+
+def warmup_log(model_name: str, batch_size: int):
+    """One PredictionLog: `batch_size` blank PNGs to `serving_default`. A
+    valid image of any size exercises the whole graph (decode, resize,
+    the CNN); the content does not matter for warming up."""
+    from tensorflow_serving.apis import (model_pb2, predict_pb2,
+                                         prediction_log_pb2)
+
+    png = tf.io.encode_png(tf.zeros([8, 8, 1], tf.uint8)).numpy()
+    request = predict_pb2.PredictRequest(
+        model_spec=model_pb2.ModelSpec(name=model_name,
+                                       signature_name="serving_default"))
+    request.inputs["image_bytes"].CopyFrom(
+        tf.make_tensor_proto([png] * batch_size, dtype=tf.string))
+    return prediction_log_pb2.PredictionLog(
+        predict_log=prediction_log_pb2.PredictLog(request=request))
+
+
+def write_warmup_requests(version_dir: str, model_name: str) -> None:
+    path = os.path.join(version_dir, WARMUP_FILE)
+    tf.io.gfile.makedirs(os.path.dirname(path))
+    with tf.io.TFRecordWriter(path) as writer:
+        for batch_size in WARMUP_BATCH_SIZES:
+            writer.write(warmup_log(model_name, batch_size).SerializeToString())

@@ -1,0 +1,76 @@
+"""What the pusher leaves for serving and promotion, from the real run:
+the evaluation record, TF Serving warm-up requests, models.config and the
+history entry of the first push."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.promote import show_history
+from components.promote.models_config import find_model, labels_of, read_config
+from components.push import extras
+from components.serve.loader import WARMUP_FILE, recorded_warmup
+
+
+def test_the_pushed_version_records_its_evaluation(pipeline_run):
+    record = json.loads((pipeline_run.serving_dir / "1" /
+                         extras.EVALUATION_FILE).read_text())
+    assert record["metric"] == "sparse_categorical_accuracy"
+    assert record["accuracy"] == pytest.approx(pipeline_run.first.accuracy)
+    assert record["example_count"] == pipeline_run.first.eval_examples
+    assert record["evaluation_uri"] == pipeline_run.first.evaluation_uri
+    assert record["model_uri"].endswith(tuple("0123456789"))
+
+
+def test_warmup_requests_are_tf_serving_records_the_model_answers(pipeline_run):
+    import tensorflow as tf
+    version_dir = pipeline_run.serving_dir / "1"
+    requests = list(recorded_warmup(version_dir / WARMUP_FILE))
+    assert [(signature, arrays["image_bytes"].shape)
+            for signature, arrays in requests] == [
+        ("serving_default", (1,)), ("serving_default", (32,))]
+    serve = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    for _, arrays in requests:
+        outputs = serve(image_bytes=tf.constant(arrays["image_bytes"]))
+        assert outputs["probabilities"].shape == (len(arrays["image_bytes"]), 10)
+
+
+def test_the_first_push_is_stable_and_canary_and_recorded_once(pipeline_run):
+    serving_dir = pipeline_run.serving_dir
+    entry = find_model(read_config(serving_dir.parent / "models.config"),
+                       pipeline_run.config.model_name)
+    assert entry.base_path == str(serving_dir)
+    assert labels_of(entry) == {"stable": 1, "canary": 1}
+    assert list(entry.model_version_policy.specific.versions) == [1]
+    # The second run re-blessed the same model: no push, no new record.
+    changes = show_history(serving_dir)
+    assert [(c.action, c.label, c.from_version, c.to_version)
+            for c in changes] == [("push", "stable", None, 1),
+                                  ("push", "canary", None, 1)]
+
+
+def test_evaluation_is_found_beside_the_blessing(tmp_path):
+    blessing = tmp_path / "Evaluator" / "blessing" / "12"
+    evaluation = tmp_path / "Evaluator" / "evaluation" / "12"
+    blessing.mkdir(parents=True)
+    assert extras.evaluation_uri_for(str(blessing)) is None   # not there yet
+    evaluation.mkdir(parents=True)
+    assert extras.evaluation_uri_for(str(blessing)) == str(evaluation)
+    assert extras.evaluation_uri_for(str(tmp_path / "other" / "12")) is None
+    record = extras.evaluation_record(None, "model-uri")
+    assert record["accuracy"] is None and "no Evaluator output" in record["note"]
+
+
+def test_the_pusher_labels_local_pushes_and_survives_a_broken_config(
+        tmp_path, caplog):
+    from components.promote import current_labels
+    from components.push import executor
+    base = tmp_path / "serving" / "digits"
+    base.mkdir(parents=True)
+    executor._register_as_canary(str(base), 1)
+    assert current_labels(base) == {"stable": 1, "canary": 1}
+    executor._register_as_canary("gs://bucket/serving/digits", 2)  # no-op
+    (base.parent / "models.config").write_text("model_config_list {")
+    executor._register_as_canary(str(base), 2)      # logs, does not raise
+    assert "not labelled canary" in caplog.text
