@@ -64,6 +64,9 @@ def run(
     min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
     model_name: str = typer.Option(PipelineConfig.model_name),
     no_cache: bool = typer.Option(False, help="Re-run every component."),
+    auto_promote: bool = typer.Option(
+        False, help="Promote the pushed canary to stable when its "
+                    "evaluation is at least the stable version's."),
 ) -> None:
     """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
     from pipelines import preflight
@@ -86,11 +89,16 @@ def run(
                           architecture=architecture, seed=seed,
                           online_augmentation=online_augmentation),
         evaluation=EvalConfig(min_accuracy=min_accuracy),
-        enable_cache=not no_cache)
+        enable_cache=not no_cache, auto_promote=auto_promote)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
     summary = _run_with_progress(config)
     print_summary(console, config.resolved(), summary)
+    if config.auto_promote and summary.pushed_version:
+        from components.promote import auto_promote as promote_canary
+        result = promote_canary(Path(config.resolved().serving_dir),
+                                enabled=True)
+        console.print(f"Auto-promote: {result.message}")
 
 
 def _run_with_progress(config: PipelineConfig):

@@ -30,11 +30,11 @@ def print_summary(console: Console, config: PipelineConfig,
     if summary.pushed_version:
         console.print(f"Pushed version {summary.pushed_version} to "
                       f"{summary.pushed_path}")
-        console.print("Serve it with TensorFlow Serving:\n"
-                      f"  docker run -p 8501:8501 -v {config.serving_dir}:"
-                      f"/models/{config.model_name} -e MODEL_NAME="
-                      f"{config.model_name} tensorflow/serving\n"
-                      "or classify files directly:\n"
+        console.print("It is the canary; serve it locally over TF Serving's "
+                      "REST API with\n"
+                      f"  imgpipe serve --model-dir {config.serving_dir}\n"
+                      "promote it to stable with `imgpipe promote`, or "
+                      "classify files directly:\n"
                       f"  imgpipe predict --model-dir {config.serving_dir} "
                       "IMAGE...")
     else:
