@@ -6,6 +6,10 @@ from typing import Callable, Dict
 import tensorflow as tf
 
 layers = tf.keras.layers
+# Keras' default 0.99 needs hundreds of steps before the moving statistics
+# used at inference match the data: a 10-epoch run on a small data set then
+# evaluates at chance level. 0.9 settles within tens of steps.
+BN_MOMENTUM = 0.9
 
 
 def _head(x, num_classes: int, dropout: float, l2: float):
@@ -39,26 +43,29 @@ def _residual_block(x, filters: int, stride: int, l2: float):
     shortcut = x
     x = layers.Conv2D(filters, 3, strides=stride, padding="same",
                       use_bias=False, kernel_regularizer=regulariser)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     x = layers.ReLU()(x)
     x = layers.Conv2D(filters, 3, padding="same", use_bias=False,
                       kernel_regularizer=regulariser)(x)
-    x = layers.BatchNormalization()(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM)(x)
     if stride != 1 or shortcut.shape[-1] != filters:
         shortcut = layers.Conv2D(filters, 1, strides=stride, use_bias=False,
                                  kernel_regularizer=regulariser)(shortcut)
-        shortcut = layers.BatchNormalization()(shortcut)
+        shortcut = layers.BatchNormalization(momentum=BN_MOMENTUM)(shortcut)
     return layers.ReLU()(layers.Add()([x, shortcut]))
 
 
-def residual_cnn(input_shape, num_classes, dropout=0.0, l2=0.0, **_):
-    """A small ResNet: three stages of two residual blocks (32, 64, 128)."""
+def residual_cnn(input_shape, num_classes, dropout=0.0, l2=0.0, width=32,
+                 blocks_per_stage=1, **_):
+    """A small ResNet: three stages (width, 2x, 4x filters) of residual
+    blocks, the first stage after a stride-2 stem: small enough for CPUs."""
     inputs = layers.Input(shape=input_shape, name="image")
-    x = layers.Conv2D(32, 3, padding="same", use_bias=False)(inputs)
-    x = layers.ReLU()(layers.BatchNormalization()(x))
-    for filters, stride in ((32, 1), (64, 2), (128, 2)):
+    x = layers.Conv2D(width, 3, padding="same", use_bias=False)(inputs)
+    x = layers.ReLU()(layers.BatchNormalization(momentum=BN_MOMENTUM)(x))
+    for filters, stride in ((width, 1), (2 * width, 2), (4 * width, 2)):
         x = _residual_block(x, filters, stride, l2)
-        x = _residual_block(x, filters, 1, l2)
+        for _ in range(blocks_per_stage - 1):
+            x = _residual_block(x, filters, 1, l2)
     x = layers.GlobalAveragePooling2D()(x)
     return tf.keras.Model(inputs, _head(x, num_classes, dropout, l2),
                           name="residual_cnn")
