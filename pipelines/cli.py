@@ -88,7 +88,9 @@ def run(
         train=TrainConfig(epochs=epochs, batch_size=batch_size,
                           architecture=architecture, seed=seed,
                           online_augmentation=online_augmentation),
-        evaluation=EvalConfig(min_accuracy=min_accuracy),
+        evaluation=EvalConfig(min_accuracy=min_accuracy,
+                              **({"num_classes": len(counts)} if counts
+                                 else {})),
         enable_cache=not no_cache, auto_promote=auto_promote)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")

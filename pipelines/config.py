@@ -67,6 +67,8 @@ class IngestConfig:
     gcs_retry_max_s: float = 30.0
     gcs_retry_multiplier: float = 2.0
     gcs_retry_deadline_s: float = 300.0
+    # Concurrent downloads per Beam worker for gs:// input (latency-bound).
+    gcs_read_threads: int = 4    # measured: benchmarks/results/ingest.md
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +103,15 @@ class TrainConfig:
 class EvalConfig:
     min_accuracy: float = 0.9          # absolute bound
     max_accuracy_drop: float = 0.0     # allowed drop vs the model in service
+    num_classes: int = 10              # class ids 0..n-1 for per-class metrics
+    # Macro-averaged gates; None = reported, not gated. Change thresholds
+    # apply only when a baseline exists (TFX drops them otherwise).
+    min_macro_precision: Optional[float] = None
+    max_macro_precision_drop: Optional[float] = None
+    min_macro_recall: Optional[float] = None
+    max_macro_recall_drop: Optional[float] = None
+    min_macro_f1: Optional[float] = None
+    max_macro_f1_drop: Optional[float] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -14,18 +14,18 @@ from typing import Any, Callable, Optional
 # Platform extensions (about 15 s here) that this pipeline never uses.
 from tfx.components import (Evaluator, ExampleValidator, Pusher, SchemaGen,
                             StatisticsGen, Trainer, Transform, Tuner)
+from tfx.components.schema_gen.import_schema_gen.component import \
+    ImportSchemaGen
 from tfx.dsl.components.base import executor_spec
-from tfx.dsl.components.common.resolver import Resolver
-from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import \
-    LatestBlessedModelStrategy
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import pusher_pb2
-from tfx.types import Channel, standard_artifacts
 
 from components.augment.component import Augment
 from components.data_gate.component import DataGate
+from components.evaluate.baseline_strategy import baseline_resolver
 from components.evaluate.eval_config import build_eval_config
 from components.image_example_gen.component import image_example_gen
+from components.model_report.component import ModelReport
 from components.push import executor as push_executor
 from pipelines import code_version
 from pipelines.config import PipelineConfig
@@ -71,11 +71,14 @@ def create_pipeline(config: PipelineConfig,
         str(config.data_root) if overrides.data_root is None
         else overrides.data_root,
         config.train_buckets, config.eval_buckets,
-        config.data_gate.max_pixels)
+        config.data_gate.max_pixels, config.ingest)
     statistics = StatisticsGen(
         examples=example_gen.outputs["examples"])
-    schema = SchemaGen(
-        statistics=statistics.outputs["statistics"], infer_feature_shape=True)
+    # A curated schema, when given, replaces inference (docs/ingestion.md).
+    schema = (ImportSchemaGen(schema_file=config.data_gate.accepted_schema)
+              if config.data_gate.accepted_schema else SchemaGen(
+                  statistics=statistics.outputs["statistics"],
+                  infer_feature_shape=True))
     example_validator = ExampleValidator(
         statistics=statistics.outputs["statistics"],
         schema=schema.outputs["schema"])
@@ -112,7 +115,8 @@ def create_pipeline(config: PipelineConfig,
                          if tuner else None),
         custom_config=trainer_custom_config(config)
         if overrides.train_config is None else overrides.train_config)
-    baseline = (_latest_blessed_model() if overrides.baseline_model is None
+    baseline = (baseline_resolver(trainer.outputs["model"])
+                if overrides.baseline_model is None
                 else overrides.baseline_model(trainer.outputs["model"]))
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
@@ -129,9 +133,14 @@ def create_pipeline(config: PipelineConfig,
         custom_executor_spec=executor_spec.ExecutorClassSpec(
             push_executor.Executor))
 
+    model_report = ModelReport(
+        evaluation=evaluator.outputs["evaluation"],
+        blessing=evaluator.outputs["blessing"],
+        model_run=trainer.outputs["model_run"], code=code)
+
     components = [example_gen, statistics, schema, example_validator,
                   data_gate, augment, transform, *([tuner] if tuner else []),
-                  trainer, baseline, evaluator, pusher]
+                  trainer, baseline, evaluator, pusher, model_report]
     if overrides.extra_nodes is not None:
         components += overrides.extra_nodes({c.id: c for c in components})
     return Pipeline(
@@ -142,11 +151,3 @@ def create_pipeline(config: PipelineConfig,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_pipeline_args))
 
-
-def _latest_blessed_model() -> Resolver:
-    return Resolver(
-        strategy_class=LatestBlessedModelStrategy,
-        model=Channel(type=standard_artifacts.Model),
-        model_blessing=Channel(
-            type=standard_artifacts.ModelBlessing),
-    ).with_id("latest_blessed_model_resolver")

@@ -7,6 +7,7 @@ traceback from deep inside a Beam job minutes later.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 
@@ -18,8 +19,14 @@ _LAYOUT = ("Expected layout: <data>/<class name>/<image files>, one folder "
            "per class with at least one PNG, JPEG, BMP or GIF image each.")
 
 
-def check_data_root(data_root: Path) -> dict:
-    """Returns {class name: image count}; raises DataPathError if unusable."""
+def check_data_root(data_root: Path, ingest=None) -> dict:
+    """Returns {class name: image count}; raises DataPathError if unusable.
+
+    Only the class-folder layout is counted here; CIFAR batches, a CSV
+    manifest or TFRecords (`ingest`, a pipelines.config.IngestConfig, or
+    auto-detected) are planned by ImageExampleGen, which quarantines or
+    stops with the reason (docs/ingestion.md).
+    """
     from components.image_example_gen.image_records import is_image_file
 
     if "://" in str(data_root):
@@ -33,6 +40,9 @@ def check_data_root(data_root: Path) -> dict:
     if not os.access(data_root, os.R_OK | os.X_OK):
         raise DataPathError(f"The data path {data_root} is not readable by "
                             "this user; check its permissions.")
+    data_root = _latest_span_folder(data_root, ingest)
+    if _input_format(data_root, ingest) != "folders":
+        return {}
     classes = sorted(p for p in data_root.iterdir()
                      if p.is_dir() and not p.name.startswith("."))
     if not classes:
@@ -56,3 +66,28 @@ def check_data_root(data_root: Path) -> dict:
             f"({next(iter(counts))}); a classifier needs at least two class "
             "folders.")
     return counts
+
+
+def _latest_span_folder(data_root: Path, ingest) -> Path:
+    from components.image_example_gen import spans
+
+    if ingest is None or not ingest.span_pattern:
+        return data_root
+    folders = [str(p.relative_to(data_root)) for p in data_root.glob(
+        re.sub(spans.SPAN_TOKEN, "*", ingest.span_pattern)) if p.is_dir()]
+    try:
+        return data_root / spans.choose(ingest.span_pattern, folders).folder
+    except ValueError as error:
+        raise DataPathError(str(error)) from error
+
+
+def _input_format(folder: Path, ingest) -> str:
+    from components.image_example_gen import formats
+    from components.image_example_gen.storage import Listing
+
+    if ingest is not None and ingest.format != "auto":
+        return ingest.format
+    top = Listing(str(folder), tuple(sorted(
+        p.name for p in folder.iterdir() if p.is_file())), ())
+    return formats.detect(top, ingest.manifest_name if ingest
+                          else "manifest.csv")

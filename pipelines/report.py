@@ -27,6 +27,8 @@ def print_summary(console: Console, config: PipelineConfig,
     verdict = {True: "[green]blessed[/]", False: "[red]not blessed[/]",
                None: "not evaluated"}[summary.blessed]
     console.print(f"Model {verdict}: " + "; ".join(summary.reasons))
+    if summary.report_uri:
+        console.print(f"Model report: {summary.report_uri}/report.html")
     if summary.pushed_version:
         console.print(f"Pushed version {summary.pushed_version} to "
                       f"{summary.pushed_path}")

@@ -21,6 +21,7 @@ class RunSummary:
     pushed_version: Optional[str]
     pushed_path: Optional[str]
     evaluation_uri: Optional[str]
+    report_uri: Optional[str] = None    # ModelReport's report.html folder
 
     @property
     def executed(self) -> int:
@@ -61,6 +62,10 @@ def _value(metrics: dict, name: str) -> Optional[float]:
     return metrics.get(name, {}).get("doubleValue")
 
 
+def _fmt(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
 def evaluation_figures(evaluation_uri: str):
     """Candidate accuracy, example count, baseline accuracy, and failures."""
     import tensorflow_model_analysis as tfma
@@ -78,10 +83,18 @@ def evaluation_figures(evaluation_uri: str):
             threshold = text_format.MessageToString(
                 failure.metric_threshold, as_one_line=True)
             kind = "change vs baseline" if failure.metric_key.is_diff else "value"
+            name = key = failure.metric_key.name
+            if failure.metric_key.aggregation_type.macro_average:
+                # TFMA keys these as "macro_average: true\n_<name>".
+                key = next((k for k in candidate if "macro_average" in k
+                            and k.endswith("_" + name)), name)
+                name = "macro_" + name
             failures.append(
-                f"{failure.metric_key.name} {kind} "
+                f"{name} {kind} "
                 f"{failure.metric_value.double_value.value:+.4f} fails "
-                f"threshold {{{threshold}}}")
+                f"threshold {{{threshold}}} (candidate "
+                f"{_fmt(_value(candidate, key))}, baseline "
+                f"{_fmt(_value(baseline, key))})")
     return (_value(candidate, ACCURACY),
             int(count) if count is not None else None,
             _value(baseline, ACCURACY), failures)
@@ -103,6 +116,7 @@ def build_summary(config: PipelineConfig, run_id: str,
                    if baseline is not None else "no baseline yet")
         reasons = [f"accuracy {accuracy:.4f} >= {config.evaluation.min_accuracy}"
                    f"; {against}"]
+    report = _uri(nodes, "ModelReport", "report")
     pushed = _artifact(nodes, "Pusher", "pushed_model")
     pushed_version = pushed_path = None
     if pushed is not None and pushed.custom_properties["pushed"].int_value:
@@ -110,4 +124,4 @@ def build_summary(config: PipelineConfig, run_id: str,
         pushed_path = pushed.custom_properties[
             "pushed_destination"].string_value
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
-                      pushed_version, pushed_path, evaluation_uri)
+                      pushed_version, pushed_path, evaluation_uri, report)

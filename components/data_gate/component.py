@@ -27,15 +27,43 @@ def DataGate(examples: InputArtifact[Examples],
              anomalies: InputArtifact[ExampleAnomalies],
              report: OutputArtifact[ExampleValidationMetrics],
              gate_config: Parameter[str]) -> None:
+    import tempfile
+
     from components.data_gate import gate
     from pipelines.config import DataGateConfig
 
     config = DataGateConfig(**json.loads(gate_config))
-    verdict = gate.run_gate(examples.uri, anomalies.uri, config,
-                            os.path.join(report.uri, DOCS_DIR))
-    with open(os.path.join(report.uri, REPORT_FILE), "w") as handle:
-        json.dump(dataclasses.asdict(verdict), handle, indent=2)
+    docs_uri = os.path.join(report.uri, DOCS_DIR)
+    # GX writes Data Docs to a local folder; on Kubeflow the artifact lives
+    # in an object store, so the HTML is copied there through tf.io.gfile.
+    with tempfile.TemporaryDirectory() as local_docs:
+        verdict = gate.run_gate(examples.uri, anomalies.uri, config,
+                                local_docs)
+        _copy_tree(local_docs, docs_uri)
+    verdict = dataclasses.replace(
+        verdict, data_docs=os.path.join(docs_uri, "index.html"))
+    _write_text(os.path.join(report.uri, REPORT_FILE),
+                json.dumps(dataclasses.asdict(verdict), indent=2))
     report.set_int_custom_property("critical_failures",
                                    len(verdict.critical_failures))
     report.set_int_custom_property("warnings", len(verdict.warnings))
+    for column, value in verdict.drift.items():
+        report.set_float_custom_property(column, value)
     gate.raise_if_failed(verdict, report.uri)
+
+
+def _write_text(uri: str, text: str) -> None:
+    import tensorflow as tf
+    with tf.io.gfile.GFile(uri, "w") as handle:
+        handle.write(text)
+
+
+def _copy_tree(local_dir: str, uri: str) -> None:
+    import tensorflow as tf
+    for folder, _, names in os.walk(local_dir):
+        relative = os.path.relpath(folder, local_dir)
+        target = uri if relative == "." else os.path.join(uri, relative)
+        tf.io.gfile.makedirs(target)
+        for name in names:
+            tf.io.gfile.copy(os.path.join(folder, name),
+                             os.path.join(target, name), overwrite=True)

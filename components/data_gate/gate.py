@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import List
+from typing import Dict, List
 
-from components.data_gate import metadata_table, suite
+from components.data_gate import drift, metadata_table, suite
 from components.data_gate.errors import DataValidationError
 from pipelines.config import DataGateConfig
 
@@ -18,6 +18,8 @@ class Verdict:
     warnings: List[suite.Finding]
     schema_anomalies: List[str]
     data_docs: str
+    # Divergence from the previous span, by column; empty without spans.
+    drift: Dict[str, float] = dataclasses.field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -27,12 +29,14 @@ class Verdict:
 def run_gate(examples_uri: str, anomalies_uri: str, config: DataGateConfig,
              docs_dir: str) -> Verdict:
     from components.image_example_gen.executor import (read_labels,
-                                                       read_quarantine)
+                                                       read_quarantine,
+                                                       read_reference)
     class_names = read_labels(examples_uri)
     quarantined = read_quarantine(examples_uri)
     table = metadata_table.build_table(
         [metadata_table.read_metadata(examples_uri, split)
-         for split in ("train", "eval")], quarantined)
+         for split in ("train", "eval")], quarantined,
+        read_reference(examples_uri))
     findings = suite.validate(table, config, class_names, docs_dir)
     failed = [f for f in findings if not f.success]
     anomalies = (schema_anomalies(anomalies_uri)
@@ -43,7 +47,10 @@ def run_gate(examples_uri: str, anomalies_uri: str, config: DataGateConfig,
         critical_failures=[f for f in failed if f.severity == suite.CRITICAL],
         warnings=[f for f in failed if f.severity != suite.CRITICAL],
         schema_anomalies=anomalies,
-        data_docs=os.path.join(docs_dir, "index.html"))
+        data_docs=os.path.join(docs_dir, "index.html"),
+        drift={column: float(table[column].max())
+               for column in (drift.LABEL_DRIFT, drift.SIZE_DRIFT)
+               if column in table})
 
 
 def schema_anomalies(anomalies_uri: str) -> List[str]:
@@ -69,12 +76,19 @@ def raise_if_failed(verdict: Verdict, report_dir: str) -> None:
              f"{len(verdict.schema_anomalies)} schema anomaly(ies) found "
              f"over {verdict.images} images ({verdict.quarantined} quarantined)."]
     for finding in verdict.critical_failures:
-        examples = ", ".join(finding.example_ids) or "-"
         lines.append(f"  - {finding.expectation} on '{finding.column}': "
-                     f"{finding.unexpected_count} image(s); e.g. {examples}")
+                     + _evidence(finding))
     lines += [f"  - TFDV anomaly {line}" for line in verdict.schema_anomalies]
     lines.append(f"Full report: {verdict.data_docs} "
                  f"(and {os.path.join(report_dir, 'report.json')}). Fix or "
                  "remove the offending images, or relax the bounds in the "
                  "data gate config if the data is right.")
     raise DataValidationError("\n".join(lines))
+
+
+def _evidence(finding: suite.Finding) -> str:
+    """Counts and example ids for row checks; the observed value otherwise."""
+    if finding.unexpected_count or finding.example_ids:
+        examples = ", ".join(finding.example_ids) or "-"
+        return f"{finding.unexpected_count} image(s); e.g. {examples}"
+    return f"observed {finding.observed or '-'}"

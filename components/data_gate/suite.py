@@ -24,9 +24,11 @@ class Finding:
     success: bool
     unexpected_count: int
     example_ids: List[str]
+    observed: str = ""   # for table-level checks, e.g. a drift value
 
 
-def build_suite(config: DataGateConfig, class_names: List[str]):
+def build_suite(config: DataGateConfig, class_names: List[str],
+                with_drift: bool = False):
     import great_expectations as gx
     from great_expectations.expectations.row_conditions import Column
 
@@ -49,7 +51,7 @@ def build_suite(config: DataGateConfig, class_names: List[str]):
             column="width", min_value=config.min_side,
             max_value=config.max_side, row_condition=ingested), CRITICAL),
         (x.ExpectColumnValuesToBeInSet(
-            column="channels", value_set=[1, 2, 3, 4],
+            column="channels", value_set=list(config.allowed_channels),
             row_condition=ingested), CRITICAL),
         (x.ExpectColumnValuesToBeInSet(
             column="label_name", value_set=list(class_names),
@@ -59,24 +61,45 @@ def build_suite(config: DataGateConfig, class_names: List[str]):
             row_condition=ingested), CRITICAL),
         (x.ExpectTableRowCountToBeBetween(min_value=config.min_rows),
          CRITICAL),
+        # Every class of the vocabulary has images (a class without rows
+        # escapes the per-row count check below).
+        (x.ExpectColumnDistinctValuesToContainSet(
+            column="label_name", value_set=list(class_names),
+            row_condition=ingested), CRITICAL),
         (x.ExpectColumnValuesToBeBetween(
             column="class_count", min_value=config.min_per_class,
+            max_value=config.max_per_class or None,
             row_condition=ingested), CRITICAL),
         (x.ExpectColumnValuesToBeBetween(
             column="class_count_over_smallest",
             max_value=config.max_class_imbalance, row_condition=ingested),
-         WARNING),
+         CRITICAL if config.imbalance_is_critical else WARNING),
         (x.ExpectCompoundColumnsToBeUnique(
             column_list=["split", "content_hash"], row_condition=ingested),
          CRITICAL),
         (x.ExpectColumnValuesToBeInSet(
             column="leaked_into_eval", value_set=[False]), CRITICAL),
     ]
+    if with_drift:
+        checks += _drift_checks(config)
     suite = gx.ExpectationSuite(name="image_metadata")
     for expectation, severity in checks:
         expectation.severity = severity
         suite.add_expectation(expectation)
     return suite
+
+
+def _drift_checks(config: DataGateConfig):
+    """Bounds on the divergence from the previous span (see drift.py)."""
+    import great_expectations as gx
+
+    from components.data_gate import drift
+
+    severity = CRITICAL if config.drift_is_critical else WARNING
+    return [(gx.expectations.ExpectColumnMaxToBeBetween(
+        column=column, max_value=bound), severity)
+        for column, bound in ((drift.LABEL_DRIFT, config.max_label_drift),
+                              (drift.SIZE_DRIFT, config.max_size_drift))]
 
 
 def validate(table: pd.DataFrame, config: DataGateConfig,
@@ -97,7 +120,10 @@ def validate(table: pd.DataFrame, config: DataGateConfig,
     batch = (context.data_sources.add_pandas("images")
              .add_dataframe_asset("image_metadata")
              .add_batch_definition_whole_dataframe("all"))
-    suite = context.suites.add(build_suite(config, class_names))
+    from components.data_gate.metadata_table import has_drift_columns
+
+    suite = context.suites.add(build_suite(config, class_names,
+                                           has_drift_columns(table)))
     definition = context.validation_definitions.add(gx.ValidationDefinition(
         name="image_metadata", data=batch, suite=suite))
     checkpoint = context.checkpoints.add(gx.Checkpoint(
@@ -123,4 +149,16 @@ def _finding(result) -> Finding:
                      else getattr(config, "severity", CRITICAL)),
         success=bool(result.success),
         unexpected_count=int(detail.get("unexpected_count") or 0),
-        example_ids=sorted(set(ids))[:MAX_EXAMPLE_IDS])
+        example_ids=sorted(set(ids))[:MAX_EXAMPLE_IDS],
+        observed=_observed(detail))
+
+
+def _observed(detail: dict) -> str:
+    """A table-level check's evidence: the value, or what is missing."""
+    if detail.get("partial_missing_list"):
+        return "missing: " + ", ".join(map(str, detail["partial_missing_list"]))
+    value = detail.get("observed_value")
+    if value is None:
+        return ""
+    text = f"{value:.4g}" if isinstance(value, float) else str(value)
+    return text if len(text) <= 200 else text[:197] + "..."

@@ -3,8 +3,12 @@
 The candidate is blessed only if its accuracy clears the absolute bound and
 is not worse than the baseline (the latest blessed model) by more than the
 allowed drop. With no baseline yet, the absolute bound alone decides.
+Macro precision/recall/F1 are gated the same way when `EvalConfig` sets
+their bounds; per-class precision/recall are reported, never gated.
 """
 from __future__ import annotations
+
+from typing import Optional
 
 import tensorflow_model_analysis as tfma
 
@@ -12,16 +16,69 @@ from components.evaluate.names import BASELINE, CANDIDATE
 from pipelines.config import EvalConfig
 
 
+def metric_threshold(lower_bound: Optional[float], max_drop: Optional[float]
+                     ) -> Optional[tfma.MetricThreshold]:
+    """Absolute lower bound and/or allowed drop vs the baseline; None if
+    neither is set."""
+    if lower_bound is None and max_drop is None:
+        return None
+    threshold = tfma.MetricThreshold()
+    if lower_bound is not None:
+        threshold.value_threshold.CopyFrom(tfma.GenericValueThreshold(
+            lower_bound={"value": lower_bound}))
+    if max_drop is not None:
+        threshold.change_threshold.CopyFrom(tfma.GenericChangeThreshold(
+            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+            # A tiny epsilon: "not worse" must accept an equal model.
+            absolute={"value": -(max_drop + 1e-10)}))
+    return threshold
+
+
+# A class counts as predicted when its probability is >= 0.5 (TFMA's
+# default threshold). Argmax semantics (`"top_k": 1`) break TFMA 0.47's macro
+# aggregation (KeyError on the per-class child keys), so both specs use the
+# default to stay consistent; for a trained softmax the two rarely differ.
+TOP_1 = ""
+
+
+def _gated(class_name: str, threshold: Optional[tfma.MetricThreshold],
+           config: str = "") -> tfma.MetricConfig:
+    if threshold is None:
+        return tfma.MetricConfig(class_name=class_name, config=config)
+    # Thresholds judge the whole eval set; per-class slices are reported,
+    # not gated (a class of 30 images is too noisy).
+    return tfma.MetricConfig(
+        class_name=class_name, config=config,
+        per_slice_thresholds=[tfma.PerSliceMetricThreshold(
+            slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
 
 
 def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
-    accuracy_threshold = tfma.MetricThreshold(
-        value_threshold=tfma.GenericValueThreshold(
-            lower_bound={"value": config.min_accuracy}),
-        change_threshold=tfma.GenericChangeThreshold(
-            direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-            # A tiny epsilon: "not worse" must accept an equal model.
-            absolute={"value": -(config.max_accuracy_drop + 1e-10)}))
+    class_ids = list(range(config.num_classes))
+    overall = tfma.MetricsSpec(metrics=[
+        tfma.MetricConfig(class_name="ExampleCount"),
+        _gated("SparseCategoricalAccuracy", metric_threshold(
+            config.min_accuracy, config.max_accuracy_drop)),
+        tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
+    ])
+    # Macro averages over equally weighted classes; a separate spec so the
+    # thresholds below do not also apply to the per-class sub keys.
+    macro = tfma.MetricsSpec(
+        metrics=[
+            _gated("Precision", metric_threshold(
+                config.min_macro_precision, config.max_macro_precision_drop), TOP_1),
+            _gated("Recall", metric_threshold(
+                config.min_macro_recall, config.max_macro_recall_drop), TOP_1),
+            _gated("F1Score", metric_threshold(
+                config.min_macro_f1, config.max_macro_f1_drop), TOP_1),
+        ],
+        aggregate=tfma.AggregationOptions(
+            macro_average=True,
+            class_weights={i: 1.0 for i in class_ids}))
+    per_class = tfma.MetricsSpec(
+        metrics=[tfma.MetricConfig(class_name="Precision", config=TOP_1),
+                 tfma.MetricConfig(class_name="Recall", config=TOP_1)],
+        binarize=tfma.BinarizationOptions(class_ids={"values": class_ids}))
     return tfma.EvalConfig(
         model_specs=[tfma.ModelSpec(name=CANDIDATE,
                                     signature_name="serving_examples",
@@ -31,14 +88,4 @@ def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
                                     label_key="label")],
         slicing_specs=[tfma.SlicingSpec(),
                        tfma.SlicingSpec(feature_keys=["label"])],
-        metrics_specs=[tfma.MetricsSpec(metrics=[
-            tfma.MetricConfig(class_name="ExampleCount"),
-            # Thresholds judge the whole eval set; per-class slices are
-            # reported, not gated (a class of 30 images is too noisy).
-            tfma.MetricConfig(
-                class_name="SparseCategoricalAccuracy",
-                per_slice_thresholds=[tfma.PerSliceMetricThreshold(
-                    slicing_specs=[tfma.SlicingSpec()],
-                    threshold=accuracy_threshold)]),
-            tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
-        ])])
+        metrics_specs=[overall, macro, per_class])

@@ -67,7 +67,14 @@ def inspect_image(image_id: str, data: bytes, label: int, label_name: str,
                 fmt, mode = image.format, image.mode
                 image.load()  # Decodes fully: catches truncated files.
     except Image.DecompressionBombError as error:
-        return Quarantined(image_id, f"decompression bomb: {error}")
+        # Far above PIL's own limit, PIL refuses at open, from the header too.
+        return Quarantined(image_id, "header size exceeds max_pixels="
+                           f"{max_pixels} (possible decompression bomb; PIL: "
+                           f"{error})")
+    except Image.UnidentifiedImageError:
+        # PIL's message holds an object address: not stable across runs.
+        return Quarantined(image_id, "not a decodable image: no known image "
+                           "format recognised in the data")
     except (OSError, SyntaxError, ValueError) as error:
         return Quarantined(image_id, f"not a decodable image: {error}")
     if fmt not in ALLOWED_FORMATS:
@@ -104,8 +111,27 @@ def to_tf_example(record: ImageRecord):
     }))
 
 
+# The columns the data gate and the drift reference read (not the pixels).
+METADATA_FEATURES = ("image_id", "label", "label_name", "format", "height",
+                     "width", "channels", "byte_size", "content_hash")
+
+
+def example_metadata(example) -> dict:
+    """The metadata columns of a raw-contract tf.train.Example."""
+    features = example.features.feature
+    row = {}
+    for name in METADATA_FEATURES:
+        feature = features[name]
+        values = (list(feature.int64_list.value)
+                  if feature.HasField("int64_list")
+                  else [v.decode() for v in feature.bytes_list.value])
+        row[name] = values[0] if values else None
+    return row
+
+
 def class_folders(input_base: str) -> list[str]:
-    """Sorted class folder names under `input_base`; the label vocabulary."""
+    """Sorted class folder names under `input_base`; the label vocabulary of
+    the class-folder format (formats.py plans the executor's reading)."""
     import tensorflow as tf
     return sorted(name.rstrip("/") for name in tf.io.gfile.listdir(input_base)
                   if tf.io.gfile.isdir(f"{input_base.rstrip('/')}/{name}")

@@ -29,7 +29,7 @@ def test_every_component_is_a_task_and_no_resolver_is_left(compiled):
     assert set(tasks(compiled)) == {
         "ImageExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
         "DataGate", "Augment", "Transform", "Trainer", "served_baseline_model",
-        "Evaluator", "Pusher", "KfpUiReport"}
+        "Evaluator", "Pusher", "KfpUiReport", "ModelReport"}
     executors = compiled.spec["deploymentSpec"]["executors"].values()
     # Open-source KFP cannot run resolver executors at all.
     assert all("resolver" not in executor for executor in executors)

@@ -1,0 +1,94 @@
+"""gs:// input through google-cloud-storage, against gcp-storage-emulator.
+
+The client reaches the emulator through STORAGE_EMULATOR_HOST, the same code
+path (listing, downloads, retry and timeout arguments) a real bucket takes.
+"""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from components.image_example_gen import storage
+from tests.ingest import builders
+from tests.ingest.harness import point_client_at, run_example_gen
+from tests.ingest.proxy import DroppingProxy
+
+FAST_RETRY = storage.RetrySettings(timeout_s=5, initial_s=0.1, maximum_s=0.5,
+                                   multiplier=2, deadline_s=3)
+
+
+@pytest.fixture(scope="module")
+def uploaded(gcs_emulator, tmp_path_factory):
+    local = builders.class_tree(tmp_path_factory.mktemp("gcs") / "tree",
+                                {"cat": 6, "dog": 6})
+    (local / "cat" / "zero.png").write_bytes(b"")
+    (local / "dog" / "notes.jpg").write_text("not a jpeg")
+    gcs_emulator.upload_tree(local, "images", "sets/pets")
+    return local
+
+
+def test_a_bucket_is_ingested_like_the_same_files_on_disk(uploaded, tmp_path):
+    remote = run_example_gen("gs://images/sets/pets", tmp_path / "remote")
+    local = run_example_gen(uploaded, tmp_path / "local")
+    columns = ["image_id", "label_name", "content_hash", "split"]
+    assert len(remote.rows) == 12
+    assert remote.rows[columns].sort_values("image_id").reset_index(drop=True) \
+        .equals(local.rows[columns].sort_values("image_id")
+                .reset_index(drop=True))
+    assert remote.reasons() == local.reasons() == {
+        "cat/zero.png": "empty file (0 bytes)",
+        "dog/notes.jpg": remote.reasons()["dog/notes.jpg"]}
+    assert "not a decodable image" in remote.reasons()["dog/notes.jpg"]
+
+
+def test_a_missing_bucket_stops_with_a_clear_message(gcs_emulator, tmp_path):
+    with pytest.raises(storage.StorageError,
+                       match=r"Failed listing gs://no-such-bucket/x: the "
+                             r"bucket or object does not exist"):
+        run_example_gen("gs://no-such-bucket/x", tmp_path / "examples")
+
+
+def test_a_connection_dropped_mid_listing_is_retried(gcs_emulator, uploaded):
+    proxy = DroppingProxy(gcs_emulator.port, drop=1)
+    point_client_at(proxy.url)
+    try:
+        listing = storage.list_tree("gs://images/sets/pets", FAST_RETRY)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    assert proxy.connections >= 2          # the cut one, then the retry
+    assert "cat/000.png" in listing.files and len(listing.files) == 14
+
+
+def test_a_connection_that_keeps_dropping_fails_with_a_clear_message(
+        gcs_emulator, uploaded):
+    proxy = DroppingProxy(gcs_emulator.port, drop=10**6)
+    point_client_at(proxy.url)
+    started = time.monotonic()
+    try:
+        with pytest.raises(storage.StorageError) as failed:
+            storage.list_tree("gs://images/sets/pets", FAST_RETRY)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    message = str(failed.value)
+    assert "Failed listing gs://images/sets/pets: gave up after retrying " \
+           "transient errors for 3 s" in message
+    assert "gcs_retry_deadline_s" in message
+    assert proxy.connections >= 3           # retried with back-off ...
+    assert time.monotonic() - started < 15  # ... until the deadline
+
+
+def test_a_download_cut_mid_transfer_is_retried(gcs_emulator, uploaded):
+    # The emulator sends an MD5 hash; the cut body fails it and is re-read.
+    proxy = DroppingProxy(gcs_emulator.port, drop=1)
+    point_client_at(proxy.url)
+    try:
+        data = storage.read_bytes("gs://images/sets/pets/cat/003.png",
+                                  FAST_RETRY)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    assert data == (uploaded / "cat" / "003.png").read_bytes()
+    assert proxy.connections >= 2
