@@ -155,6 +155,8 @@ what the 8-thread row shows. A real bucket has no such limit; raise
 |---|---|---|---|---|
 {rows}
 
+{payload.get('note', '')}
+
 Reproduce: `python -m benchmarks.ingest_bench --repeats {payload['repeats']}`
 (`--synthetic N` sets the size of the 32x32 set).
 """

@@ -1,0 +1,50 @@
+"""A worse model is not blessed, not pushed, and the stable version stays."""
+from __future__ import annotations
+
+import dataclasses
+import random
+import shutil
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+
+def shuffled_labels(source, target):
+    """The same images with their class folders permuted: a model trained
+    on them learns nothing transferable to the real eval labels."""
+    images = sorted(source.glob("*/*.png"))
+    classes = sorted(p.name for p in source.iterdir())
+    rng = random.Random(0)
+    for image in images:
+        folder = target / rng.choice(classes)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(image, folder / f"{image.parent.name}-{image.name}")
+    return target
+
+
+def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
+        pipeline_run, digits_subset, tmp_path):
+    from components.promote import current_labels
+    from pipelines.local_runner import run_pipeline
+
+    # A copy of the first runs' store and serving folder: the good model is
+    # the blessed baseline and version 1 is stable.
+    output = tmp_path / "output"
+    shutil.copytree(pipeline_run.config.output_root, output)
+    config = dataclasses.replace(
+        pipeline_run.config, output_root=output,
+        data_root=shuffled_labels(digits_subset, tmp_path / "shuffled")
+    ).resolved()
+
+    summary = run_pipeline(config)
+
+    assert summary.blessed is False
+    # The good model was resolved as the baseline and evaluated beside it.
+    assert summary.baseline_accuracy is not None
+    assert summary.accuracy < config.evaluation.min_accuracy
+    assert any("accuracy" in reason for reason in summary.reasons)
+    assert summary.pushed_version is None
+    serving = output / "serving" / config.model_name
+    assert sorted(p.name for p in serving.iterdir() if p.name.isdigit()) == ["1"]
+    assert current_labels(serving).get("stable") == 1
