@@ -22,8 +22,11 @@ import time
 from pathlib import Path
 
 from benchmarks.common import write_results
+from pipelines.digits import DIGITS_IMAGE_SIZE
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
+# What `imgpipe run` uses for the embedded digits (--data has no preset).
+DIGITS_ARGS = ["--image-size", str(DIGITS_IMAGE_SIZE)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,12 +76,12 @@ def pipeline_runs(data: Path, work: Path, repeats: int) -> list:
     for index in range(repeats):
         output = work / f"run{index}"
         cold = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                         str(output)])
+                         str(output), *DIGITS_ARGS])
         cold_components = component_seconds(output)
         rerun = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                          str(output)])
+                          str(output), *DIGITS_ARGS])
         cached = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                           str(output)])
+                           str(output), *DIGITS_ARGS])
         runs.append({"cold_s": cold["seconds"],
                      "cold_peak_rss_mib": cold["peak_rss_mib"],
                      "components_s": cold_components,
@@ -92,7 +95,7 @@ def pipeline_runs(data: Path, work: Path, repeats: int) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
     from pipelines.digits import write_digits
 
@@ -111,7 +114,7 @@ def main() -> None:
             digits, factor, work / f"digits-x{factor}")
         started = time.perf_counter()
         result = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                           str(work / f"growth-x{factor}")])
+                           str(work / f"growth-x{factor}"), *DIGITS_ARGS])
         growth.append({"factor": factor, "images": 1797 * factor,
                        "cold_s": result["seconds"],
                        "peak_rss_mib": result["peak_rss_mib"],
@@ -129,10 +132,18 @@ def report(runs, plain, plain_walls, growth) -> None:
         f"| {c} | " + " | ".join(f"{r['components_s'].get(c, 0):.1f}"
                                  for r in runs) + " |" for c in components)
     ratio = med("cold_s") / statistics.median(plain_walls)
+    def marginal(index):   # seconds per 1,000 extra images vs the size before
+        if index == 0:
+            return "-"
+        before, after = growth[index - 1], growth[index]
+        seconds = after["cold_s"] - before["cold_s"]
+        return f"{1000 * seconds / (after['images'] - before['images']):.1f}"
     growth_rows = "\n".join(
         f"| {g['factor']}x | {g['images']} | {g['cold_s']:.1f} | "
-        f"{g['peak_rss_mib']:.0f} | {g['components_s'].get('Transform', 0):.1f}"
-        f" | {g['components_s'].get('Trainer', 0):.1f} |" for g in growth)
+        f"{marginal(i)} | {g['peak_rss_mib']:.0f} | "
+        f"{g['components_s'].get('Transform', 0):.1f} | "
+        f"{g['components_s'].get('Trainer', 0):.1f} |"
+        for i, g in enumerate(growth))
     markdown = f"""# Pipeline wall time, caching and cost growth
 
 {{HEADER}}Each figure is a separate `imgpipe run` process, as a user runs it
@@ -158,10 +169,11 @@ Seconds per component in the cold runs (from ML Metadata):
 {per_component}
 
 Cost growth (one cold run per size; k x data = each image plus k-1
-augmented copies as extra files):
+augmented copies as extra files). Linear growth beyond the fixed overhead
+shows as a constant "s per 1k extra images":
 
-| data | images | cold s | peak RSS MiB | Transform s | Trainer s |
-|---|---|---|---|---|---|
+| data | images | cold s | s per 1k extra images | peak RSS MiB | Transform s | Trainer s |
+|---|---|---|---|---|---|---|
 {growth_rows}
 """
     path = write_results("pipeline", {"runs": runs, "plain": plain,

@@ -2,8 +2,9 @@
 
 Loads the digits PNGs with PIL into NumPy, resizes to the pipeline's input
 size, holds out 20 %, duplicates the train images once (the pipeline trains
-on each image plus one augmented copy), and trains the default small CNN
-with the same optimiser, schedule, epochs and batch size.
+on each image plus one augmented copy), and trains the default model
+with the same architecture (the pipeline's default), optimiser, schedule,
+epochs and batch size, at the embedded digits' input size.
 
     python -m benchmarks.plain_keras DIGITS_DIR
 """
@@ -27,15 +28,16 @@ def main(root: Path) -> None:
 
     from components.train import models
     from components.train.autograph_rules import skip_tf_keras
-    from pipelines.config import PipelineConfig, TrainConfig
+    from pipelines.config import TrainConfig
+    from pipelines.digits import DIGITS_IMAGE_SIZE
 
     skip_tf_keras()
-    config, train = PipelineConfig(data_root=root), TrainConfig()
+    train = TrainConfig()
     paths = sorted(root.glob("*/*.png"))
     images = np.stack([np.asarray(Image.open(p), np.float32) for p in paths])
     labels = np.array([int(p.parent.name) for p in paths])
     images = tf.image.resize(images[..., None] / 255.0,
-                             [config.image_size, config.image_size]).numpy()
+                             [DIGITS_IMAGE_SIZE, DIGITS_IMAGE_SIZE]).numpy()
     order = np.random.default_rng(train.seed).permutation(len(labels))
     held_out = len(labels) // 5
     eval_idx, train_idx = order[:held_out], order[held_out:]
@@ -43,7 +45,7 @@ def main(root: Path) -> None:
     y_train = np.concatenate([labels[train_idx]] * 2)
 
     tf.keras.utils.set_random_seed(train.seed)
-    model = models.build("small_cnn", images.shape[1:], 10)
+    model = models.build(train.architecture, images.shape[1:], 10)
     steps = -(-len(y_train) // train.batch_size)
     model.compile(optimizer=tf.keras.optimizers.Adam(
         tf.keras.optimizers.schedules.CosineDecay(

@@ -75,10 +75,11 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from pipelines.config import PipelineConfig
-    from pipelines.digits import write_digits
+    from pipelines.digits import DIGITS_IMAGE_SIZE, write_digits
     from pipelines.local_runner import run_pipeline
     config = PipelineConfig(data_root=write_digits(args.output / "digits"),
-                            output_root=args.output).resolved()
+                            output_root=args.output,
+                            image_size=DIGITS_IMAGE_SIZE).resolved()
     summary = run_pipeline(config)
     outputs = {n.node_id: n.outputs for n in summary.nodes}
     examples = outputs["ImageExampleGen"]["examples"][0].uri

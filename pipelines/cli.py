@@ -46,7 +46,9 @@ def run(
                                 "Metadata store and serving folder live here."),
     epochs: int = typer.Option(TrainConfig.epochs, min=1),
     batch_size: int = typer.Option(TrainConfig.batch_size, min=1),
-    image_size: int = typer.Option(PipelineConfig.image_size, min=8),
+    image_size: Optional[int] = typer.Option(
+        None, min=8, help="Side of the square model input. Default: 16 for "
+        f"the embedded digits, {PipelineConfig.image_size} for --data."),
     channels: int = typer.Option(PipelineConfig.channels, min=1, max=3,
                                  help="1 (grey) or 3 (RGB)."),
     copies: int = typer.Option(AugmentConfig.copies, min=0,
@@ -75,8 +77,10 @@ def run(
     if channels == 2:
         _fail("--channels must be 1 (grey) or 3 (RGB).", 2)
     if data is None:
-        from pipelines.digits import write_digits
+        from pipelines.digits import DIGITS_IMAGE_SIZE, write_digits
         data = write_digits(output / "data" / "digits")
+        image_size = image_size or DIGITS_IMAGE_SIZE
+    image_size = image_size or PipelineConfig.image_size
     try:
         counts = preflight.check_data_root(data)
     except preflight.DataPathError as error:

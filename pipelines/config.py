@@ -76,7 +76,7 @@ class TrainConfig:
     # The default: the only one that matches SVC(gamma=0.001) on the digits
     # (benchmarks/results/quality.md); small_cnn is the classic baseline.
     architecture: str = "residual_cnn"  # residual_cnn | small_cnn | transfer
-    epochs: int = 10
+    epochs: int = 15
     batch_size: int = 32
     learning_rate: float = 1e-3
     lr_schedule: str = "cosine"        # cosine | constant

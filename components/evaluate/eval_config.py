@@ -12,6 +12,7 @@ from typing import Optional
 
 import tensorflow_model_analysis as tfma
 
+from components.evaluate import accuracy_metric
 from components.evaluate.names import BASELINE, CANDIDATE
 from pipelines.config import EvalConfig
 
@@ -42,13 +43,14 @@ TOP_1 = ""
 
 
 def _gated(class_name: str, threshold: Optional[tfma.MetricThreshold],
-           config: str = "") -> tfma.MetricConfig:
+           config: str = "", module: str = "") -> tfma.MetricConfig:
     if threshold is None:
-        return tfma.MetricConfig(class_name=class_name, config=config)
+        return tfma.MetricConfig(class_name=class_name, config=config,
+                                 module=module)
     # Thresholds judge the whole eval set; per-class slices are reported,
     # not gated (a class of 30 images is too noisy).
     return tfma.MetricConfig(
-        class_name=class_name, config=config,
+        class_name=class_name, config=config, module=module,
         per_slice_thresholds=[tfma.PerSliceMetricThreshold(
             slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
 
@@ -57,8 +59,10 @@ def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
     class_ids = list(range(config.num_classes))
     overall = tfma.MetricsSpec(metrics=[
         tfma.MetricConfig(class_name="ExampleCount"),
+        # TFMA-native, not the Keras metric: see accuracy_metric.py.
         _gated("SparseCategoricalAccuracy", metric_threshold(
-            config.min_accuracy, config.max_accuracy_drop)),
+            config.min_accuracy, config.max_accuracy_drop),
+            module=accuracy_metric.__name__),
         tfma.MetricConfig(class_name="MultiClassConfusionMatrixPlot"),
     ])
     # Macro averages over equally weighted classes; a separate spec so the
@@ -88,4 +92,7 @@ def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
                                     label_key="label")],
         slicing_specs=[tfma.SlicingSpec(),
                        tfma.SlicingSpec(feature_keys=["label"])],
-        metrics_specs=[overall, macro, per_class])
+        metrics_specs=[overall, macro, per_class],
+        # The model's compiled Keras metrics would each load the model
+        # again (accuracy_metric.py); everything we report is listed above.
+        options=tfma.Options(include_default_metrics={"value": False}))
