@@ -39,6 +39,7 @@ bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.pipeline_bench
 	$(VENV)/bin/python -m benchmarks.quality_bench
 	$(VENV)/bin/python -m benchmarks.augment_bench
+	$(VENV)/bin/python -m benchmarks.gpu_bench
 
 clean:
 	rm -rf output .pytest_cache

@@ -101,7 +101,7 @@ def records(data: bytes, file_name: str, vocabulary: List[str],
                                 image_records.Quarantined]]:
     """One record (or quarantine entry) per row of a batch."""
     batch = load(data, file_name)
-    pixels, labels = _pixels_and_labels(batch, file_name)
+    pixels, labels = pixels_and_labels(batch, file_name)
     for index, (row, label) in enumerate(zip(pixels, labels)):
         image_id = f"{file_name}/{index:05d}"
         if not 0 <= label < len(vocabulary):
@@ -113,7 +113,7 @@ def records(data: bytes, file_name: str, vocabulary: List[str],
             image_id, _png(row), label, vocabulary[label], max_pixels)
 
 
-def _pixels_and_labels(batch: dict, file_name: str):
+def pixels_and_labels(batch: dict, file_name: str):
     pixels, labels = batch.get("data"), batch.get("labels")
     expected = _SIDE * _SIDE * _CHANNELS
     if not isinstance(pixels, np.ndarray) or pixels.dtype != np.uint8 or \
