@@ -40,6 +40,10 @@ bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.quality_bench
 	$(VENV)/bin/python -m benchmarks.augment_bench
 	$(VENV)/bin/python -m benchmarks.gpu_bench
+	$(VENV)/bin/python -m benchmarks.ingest_bench
+	$(VENV)/bin/imgpipe run  # the served model the serving benchmark copies
+	$(VENV)/bin/python -m benchmarks.serving_bench
+	$(VENV)/bin/python -m benchmarks.summary
 
 clean:
 	rm -rf output .pytest_cache
