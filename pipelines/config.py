@@ -120,7 +120,7 @@ class PipelineConfig:
     output_root: Path = Path("output")
     pipeline_name: str = "imgpipe"
     model_name: str = "digits"
-    image_size: int = 32
+    image_size: int = 32               # the embedded digits use 16 (digits.py)
     channels: int = 1
     train_buckets: int = 8             # train:eval = 8:2 by hash of image_id
     eval_buckets: int = 2
