@@ -9,7 +9,13 @@ latency during the swap, how long the swap takes, and that nothing fails.
     python -m benchmarks.serving_bench --model-dir output/serving/digits
 
 Clients and server share the machine's cores; on 2 cores the client's own
-JSON and HTTP work is part of what is measured (see the report).
+JSON and HTTP work is part of what is measured (see the report). Each REST
+row also records the CPU time the server process and the clients spent per
+request (from /proc), which other work on a shared machine does not
+inflate the way it inflates wall-clock figures. The 4-client batch-1 load
+runs twice: with httpx (as before) and with the standard library's
+http.client, a lighter load generator that leaves more of the two cores to
+the server.
 """
 from __future__ import annotations
 
@@ -115,13 +121,45 @@ def rest_caller(url: str):
     return post
 
 
-def measure_rest(url: str, bodies: List[bytes], batch: int, clients: int):
-    post = rest_caller(url)
+def light_caller(url: str):
+    """http.client with one kept-alive connection per thread."""
+    import http.client
+    from urllib.parse import urlsplit
+    parts, local = urlsplit(url), threading.local()
+
+    def post(body: bytes):
+        if not hasattr(local, "connection"):
+            local.connection = http.client.HTTPConnection(
+                parts.hostname, parts.port, timeout=60)
+        local.connection.request("POST", parts.path, body, {
+            "Content-Type": "application/json"})
+        response = local.connection.getresponse()
+        response.read()
+        return response.status, response.getheader("x-model-version")
+    return post
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process, all its threads."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_rest(url: str, bodies: List[bytes], batch: int, clients: int,
+                 server_pid: int, caller=rest_caller):
+    post = caller(url)
     post(bodies[0])                                   # connection warm-up
+    server_cpu, client_cpu = process_cpu_s(server_pid), time.process_time()
     latencies, wall, results = run_clients(
         clients, len(bodies), lambda i: post(bodies[i]))
     errors = sum(1 for _, _, (status, _) in results if status != 200)
-    return summarise(latencies, wall, batch, errors)
+    summary = summarise(latencies, wall, batch, errors)
+    summary.update(
+        server_cpu_ms_per_request=round(1000 * (process_cpu_s(server_pid)
+                                                - server_cpu) / len(bodies), 2),
+        client_cpu_ms_per_request=round(1000 * (time.process_time()
+                                                - client_cpu) / len(bodies), 2))
+    return summary
 
 
 def push_copy(source: Path, base: Path, version: int) -> None:
@@ -231,7 +269,8 @@ def main(argv=None) -> None:
     source = newest_version(args.model_dir)
     pngs = digit_pngs(64)
     runs: Dict[str, List[dict]] = {key: [] for key in (
-        "rest_batch_1_one_client", "rest_batch_1", "rest_batch_32",
+        "rest_batch_1_one_client", "rest_batch_1", "rest_batch_1_light_client",
+        "rest_batch_32",
         "rest_hot_swap", "floor_batch_1_one_thread", "floor_batch_1",
         "floor_batch_32")}
     single = args.requests_batch_1 // 2
@@ -247,13 +286,16 @@ def main(argv=None) -> None:
             for run in range(args.runs):
                 print(f"run {run + 1}/{args.runs}: REST", flush=True)
                 runs["rest_batch_1_one_client"].append(measure_rest(
-                    url, request_bodies(pngs, 1, single), 1, 1))
+                    url, request_bodies(pngs, 1, single), 1, 1, server.pid))
                 runs["rest_batch_1"].append(measure_rest(
                     url, request_bodies(pngs, 1, args.requests_batch_1), 1,
-                    args.clients))
+                    args.clients, server.pid))
+                runs["rest_batch_1_light_client"].append(measure_rest(
+                    url, request_bodies(pngs, 1, args.requests_batch_1), 1,
+                    args.clients, server.pid, light_caller))
                 runs["rest_batch_32"].append(measure_rest(
                     url, request_bodies(pngs, 32, args.requests_batch_32), 32,
-                    args.clients))
+                    args.clients, server.pid))
                 runs["rest_hot_swap"].append(measure_swap(
                     url, base, run + 2,
                     request_bodies(pngs, 1, args.requests_swap), args.clients))
@@ -279,9 +321,26 @@ def main(argv=None) -> None:
         "end": [round(x, 2) for x in os.getloadavg()]}
     payload = {"settings": settings, "serving_versions": serving_versions,
                "runs": runs, "summary": {key: median_summary(values)
-                                         for key, values in runs.items()}}
+                                         for key, values in runs.items()},
+               "previous": previous_results()}
     path = write_results("serving", payload, render(payload))
     print(path.read_text())
+
+
+def previous_results() -> dict:
+    """The summary of the report this run replaces, for the before/after
+    table (with its date and load, which matter as much as its numbers)."""
+    import json
+
+    from benchmarks.common import RESULTS
+    try:
+        old = json.loads((RESULTS / "serving.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return {"date": old.get("machine", {}).get("date"),
+            "load_average_1_5_15_min": old.get("settings", {}).get(
+                "load_average_1_5_15_min"),
+            "summary": old.get("summary", {})}
 
 
 def median_summary(values: List[dict]) -> dict:

@@ -19,6 +19,11 @@ console = Console(stderr=True)
 MODEL_DIR = typer.Option(DEFAULT_MODEL_DIR, "--model-dir",
                          help="The model's base path: numbered versions "
                               "inside, models.config beside it.")
+# Promotion also takes gs://bucket/... (a str: pathlib would fold "gs://").
+STORE_DIR = typer.Option(str(DEFAULT_MODEL_DIR), "--model-dir",
+                         help="The model's base path, local or gs://: "
+                              "numbered versions inside, models.config and "
+                              "the promotion history beside it.")
 MODEL_NAME = typer.Option(None, "--model-name",
                           help="Default: the model dir's folder name.")
 
@@ -47,6 +52,11 @@ def serve(
     max_in_flight: int = typer.Option(64, min=1, help="Predictions at once; "
                                       "more get 503."),
     access_log: bool = typer.Option(False, help="Log every request."),
+    intra_op_threads: int = typer.Option(
+        1, min=0, help="Threads per TensorFlow op (0: TF's choice). 1 suits "
+                       "many small requests; raise it for big batches."),
+    inter_op_threads: int = typer.Option(1, min=0, help="TensorFlow ops run "
+                                         "at once (0: TF's choice)."),
 ) -> None:
     """Serve pushed models over TF Serving's REST API until SIGTERM/Ctrl-C."""
     from components.serve.bind import RemoteBindRefused, check_bind_address
@@ -64,6 +74,7 @@ def serve(
     settings = ServerSettings(
         model_dir=model_dir, model_name=model_name, model_config=model_config,
         host=host, port=port, allow_remote=allow_remote, access_log=access_log,
+        intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads,
         app=AppSettings(poll_seconds=poll_seconds,
                         max_body_bytes=int(max_body_mb * 1024 * 1024),
                         max_predictions_in_flight=max_in_flight))
@@ -73,7 +84,7 @@ def serve(
 
 
 def promote(
-    model_dir: Path = MODEL_DIR,
+    model_dir: str = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     force: bool = typer.Option(False, help="Promote even if the policy "
                                "refuses; needs --reason."),
@@ -82,33 +93,35 @@ def promote(
 ) -> None:
     """Move `stable` to the canary version if its accuracy is at least
     stable's (or with --force)."""
+    from components.image_example_gen.storage import StorageError
     from components.promote import ConfigError, PromotionError
     from components.promote import promote as promote_canary
     try:
         result = promote_canary(model_dir, model_name, force, reason)
-    except (PromotionError, ConfigError) as error:
+    except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)
 
 
 def rollback(
-    model_dir: Path = MODEL_DIR,
+    model_dir: str = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     reason: Optional[str] = typer.Option(None, help="Recorded in the "
                                          "history."),
 ) -> None:
     """Return `stable` (and `canary`) to the previous stable version."""
+    from components.image_example_gen.storage import StorageError
     from components.promote import ConfigError, PromotionError
     from components.promote import rollback as roll_back
     try:
         result = roll_back(model_dir, model_name, reason)
-    except (PromotionError, ConfigError) as error:
+    except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)
 
 
 def history(
-    model_dir: Path = MODEL_DIR,
+    model_dir: str = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     limit: int = typer.Option(20, min=1, help="Newest changes shown."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per "
@@ -118,8 +131,12 @@ def history(
     import dataclasses
     import json
 
-    from components.promote import show_history
-    changes = show_history(model_dir, model_name)[-limit:]
+    from components.image_example_gen.storage import StorageError
+    from components.promote import ConfigError, show_history
+    try:
+        changes = show_history(model_dir, model_name)[-limit:]
+    except (ConfigError, ValueError, StorageError) as error:
+        _fail(str(error))
     if as_json:
         for change in changes:
             typer.echo(json.dumps(dataclasses.asdict(change)))

@@ -12,11 +12,10 @@ from typing import Any, Callable, Optional
 
 # Imported module by module: `tfx.v1` also imports the Google Cloud AI
 # Platform extensions (about 15 s here) that this pipeline never uses.
-from tfx.components import (Evaluator, ExampleValidator, Pusher, SchemaGen,
+from tfx.components import (Evaluator, ExampleValidator, SchemaGen,
                             StatisticsGen, Trainer, Transform, Tuner)
 from tfx.components.schema_gen.import_schema_gen.component import \
     ImportSchemaGen
-from tfx.dsl.components.base import executor_spec
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import pusher_pb2
 
@@ -26,7 +25,7 @@ from components.evaluate.baseline_strategy import baseline_resolver
 from components.evaluate.eval_config import build_eval_config
 from components.image_example_gen.component import image_example_gen
 from components.model_report.component import ModelReport
-from components.push import executor as push_executor
+from components.push.component import ServingPusher
 from pipelines import code_version
 from pipelines.config import PipelineConfig
 
@@ -124,23 +123,24 @@ def create_pipeline(config: PipelineConfig,
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config.evaluation))
-    pusher = Pusher(
-        model=trainer.outputs["model"],
-        model_blessing=evaluator.outputs["blessing"],
-        push_destination=pusher_pb2.PushDestination(
-            filesystem=pusher_pb2.PushDestination.Filesystem(
-                base_directory=overrides.serving_dir or config.serving_dir)),
-        custom_executor_spec=executor_spec.ExecutorClassSpec(
-            push_executor.Executor))
-
     model_report = ModelReport(
         evaluation=evaluator.outputs["evaluation"],
         blessing=evaluator.outputs["blessing"],
         model_run=trainer.outputs["model_run"], code=code)
+    # The report is an input of the push: it lands in the version's
+    # assets.extra/ before the version becomes visible.
+    pusher = ServingPusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        model_report=model_report.outputs["report"],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(
+                base_directory=overrides.serving_dir or config.serving_dir)),
+    ).with_id("Pusher")
 
     components = [example_gen, statistics, schema, example_validator,
                   data_gate, augment, transform, *([tuner] if tuner else []),
-                  trainer, baseline, evaluator, pusher, model_report]
+                  trainer, baseline, evaluator, model_report, pusher]
     if overrides.extra_nodes is not None:
         components += overrides.extra_nodes({c.id: c for c in components})
     return Pipeline(

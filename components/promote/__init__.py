@@ -1,7 +1,8 @@
 """Promotion of pushed versions: canary -> stable, rollback, history.
 
 State lives in TF Serving's own models.config beside the model folders
-(see `models_config`); every change is appended to promotion_history.jsonl.
+(see `models_config`), on a local disk or in a gs:// bucket (`store`);
+every change is appended to promotion_history.jsonl.
 Nothing here imports TensorFlow: `imgpipe promote/rollback/history` start
 at once.
 """

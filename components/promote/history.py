@@ -39,9 +39,19 @@ def now() -> str:
         timespec="seconds")
 
 
-def append(path: Path, changes: Iterable[LabelChange]) -> None:
-    text = "".join(json.dumps(dataclasses.asdict(change)) + "\n"
+def to_lines(changes: Iterable[LabelChange]) -> str:
+    return "".join(json.dumps(dataclasses.asdict(change)) + "\n"
                    for change in changes)
+
+
+def parse(text: str, model: Optional[str] = None) -> List[LabelChange]:
+    changes = [LabelChange(**json.loads(line)) for line in text.splitlines()
+               if line.strip()]
+    return [c for c in changes if model is None or c.model == model]
+
+
+def append(path: Path, changes: Iterable[LabelChange]) -> None:
+    text = to_lines(changes)
     if not text:
         return
     descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
@@ -54,11 +64,9 @@ def append(path: Path, changes: Iterable[LabelChange]) -> None:
 
 def read(path: Path, model: Optional[str] = None) -> List[LabelChange]:
     try:
-        lines = Path(path).read_text().splitlines()
+        return parse(Path(path).read_text(), model)
     except FileNotFoundError:
         return []
-    changes = [LabelChange(**json.loads(line)) for line in lines if line.strip()]
-    return [c for c in changes if model is None or c.model == model]
 
 
 def stable_lineage(changes: Iterable[LabelChange]) -> List[int]:

@@ -62,31 +62,41 @@ class ServingPaths:
         return self.model_dir / str(version)
 
 
-def read_config(path: Path):
-    """The parsed config; an empty one if the file does not exist."""
+def parse_config(text: Optional[str], where: object):
+    """A ModelServerConfig from its text proto; empty for None (no file)."""
     from google.protobuf import text_format
     from tensorflow_serving.config import model_server_config_pb2
 
     config = model_server_config_pb2.ModelServerConfig()
-    try:
-        text = Path(path).read_text()
-    except FileNotFoundError:
+    if text is None:
         return config
     try:
         return text_format.Parse(text, config)
     except text_format.ParseError as error:
-        raise ConfigError(f"{path} is not a valid ModelServerConfig text "
+        raise ConfigError(f"{where} is not a valid ModelServerConfig text "
                           f"proto: {error}") from None
 
 
-def write_config_atomically(path: Path, config) -> None:
+def config_text(config) -> str:
     from google.protobuf import text_format
-
-    path = Path(path)
-    text = ("# TF Serving model config, written by `imgpipe` (push/promote/"
+    return ("# TF Serving model config, written by `imgpipe` (push/promote/"
             "rollback).\n# Edit with those commands: they keep "
             "promotion_history.jsonl in step.\n"
             + text_format.MessageToString(config))
+
+
+def read_config(path: Path):
+    """The parsed config; an empty one if the file does not exist."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        text = None
+    return parse_config(text, path)
+
+
+def write_config_atomically(path: Path, config) -> None:
+    path = Path(path)
+    text = config_text(config)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.",
                                          suffix=".tmp", dir=path.parent)
     try:
@@ -130,10 +140,10 @@ def find_model(config, name: str):
     return None
 
 
-def add_model(config, paths: ServingPaths):
+def add_model(config, name: str, base_path: str):
     entry = config.model_config_list.config.add()
-    entry.name = paths.model_name
-    entry.base_path = str(paths.model_dir)
+    entry.name = name
+    entry.base_path = base_path
     entry.model_platform = "tensorflow"
     return entry
 

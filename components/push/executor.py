@@ -6,13 +6,17 @@ This one
   version labels read naturally),
 - does not push a model that is already in the serving folder (a re-run on
   unchanged data re-blesses the same model; it must not become a new
-  version), and
-- copies into a hidden staging folder and renames it into place, so a model
-  server never sees a half-written version,
-- adds the candidate's evaluation and TF Serving warm-up requests to the
-  version's assets.extra/ before it appears (see extras.py), and
-- on a local disk, makes the new version the `canary` in models.config (the
-  first version also `stable`) and records it in the promotion history.
+  version),
+- never lets a model server see a half-written version: on a local disk it
+  copies into a hidden staging folder and renames it into place; in a
+  gs:// bucket it uploads under a hidden prefix and copies server-side with
+  saved_model.pb last (gcs_publish.py),
+- adds the candidate's evaluation, TF Serving warm-up requests and the
+  model report (the `model_report` input) to the version's assets.extra/
+  before it appears (see extras.py), and
+- makes the new version the `canary` in models.config (the first version
+  also `stable`) and records it in the promotion history, on a local disk
+  under a file lock, in a bucket with generation preconditions.
 """
 from __future__ import annotations
 
@@ -27,12 +31,16 @@ from tfx.proto import pusher_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
-from components.push import extras
+from components.push import extras, gcs_publish
+from components.push.gcs import is_gcs
 
-SOURCE_FILE = "assets.extra/source_model.txt"
+SOURCE_FILE = gcs_publish.SOURCE_FILE
+MODEL_REPORT_KEY = "model_report"     # ServingPusher's report input
 
 
 def existing_versions(base: str) -> List[int]:
+    if is_gcs(base):
+        return gcs_publish.existing_versions(base)
     if not tf.io.gfile.isdir(base):
         return []
     return sorted(int(name.rstrip("/")) for name in tf.io.gfile.listdir(base)
@@ -41,6 +49,9 @@ def existing_versions(base: str) -> List[int]:
 
 def version_holding(base: str, model_uri: str):
     """The version already serving the model at `model_uri`, if any."""
+    if is_gcs(base):
+        version, complete = gcs_publish.find_push(base, model_uri)
+        return version if complete else None
     for version in existing_versions(base):
         marker = os.path.join(base, str(version), SOURCE_FILE)
         if tf.io.gfile.exists(marker):
@@ -70,11 +81,20 @@ class Executor(tfx_pusher.Executor):
             input_dict[standard_component_specs.MODEL_KEY])
         model_path = self.GetModelPath(input_dict)
 
-        version = version_holding(base, model.uri)
-        if version is None:
-            version = (existing_versions(base) or [0])[-1] + 1
-            _copy_atomically(model_path, base, version, model.uri,
-                             _extras_writer(input_dict, base, model.uri))
+        add_extras = _extras_writer(input_dict, base, model.uri)
+        if is_gcs(base):
+            version, pushed_now = gcs_publish.push(
+                model_path, base, model.uri,
+                lambda source, folder: _build_version(source, folder,
+                                                      model.uri, add_extras))
+        else:
+            version = version_holding(base, model.uri)
+            pushed_now = version is None
+            if pushed_now:
+                version = (existing_versions(base) or [0])[-1] + 1
+                _copy_atomically(model_path, base, version, model.uri,
+                                 add_extras)
+        if pushed_now:
             logging.info("Pushed %s as version %d", model.uri, version)
             _register_as_canary(base, version)
         else:
@@ -89,6 +109,8 @@ def _extras_writer(input_dict: Dict[str, List[types.Artifact]], base: str,
                    model_uri: str) -> Callable[[str], None]:
     blessings = input_dict.get(standard_component_specs.MODEL_BLESSING_KEY)
     blessing_uri = blessings[0].uri if blessings else None
+    reports = input_dict.get(MODEL_REPORT_KEY)
+    report_uri = reports[0].uri if reports else None
     model_name = os.path.basename(base.rstrip("/"))
 
     def write(version_dir: str) -> None:
@@ -98,21 +120,28 @@ def _extras_writer(input_dict: Dict[str, List[types.Artifact]], base: str,
                             "need --force", model_uri, record.get("note"))
         extras.write_evaluation(version_dir, record)
         extras.write_warmup_requests(version_dir, model_name)
+        if report_uri and not extras.copy_report(version_dir, report_uri):
+            logging.warning("The model report %s has no files: version "
+                            "pushed without it", report_uri)
     return write
 
 
 def _register_as_canary(base: str, version: int) -> None:
-    """models.config and the history live on a local disk only: object
-    stores have no rename or lock; there the config is managed outside the
-    pipeline (docs/serving.md)."""
-    if "://" in base:
-        logging.info("Not updating models.config for %s: not a local path",
-                     base)
+    """models.config and the history beside the base path: a local disk or
+    a gs:// bucket (components/promote/store.py)."""
+    if "://" in base and not is_gcs(base):
+        logging.info("Not updating models.config for %s: neither a local "
+                     "path nor gs://", base)
         return
-    from components.promote import ConfigError, register_pushed_version
+    from google.api_core.exceptions import GoogleAPIError
+
+    from components.image_example_gen.storage import StorageError
+    from components.promote import (ConfigError, PromotionError,
+                                    register_pushed_version)
     try:
         result = register_pushed_version(base, version)
-    except ConfigError as error:
+    except (ConfigError, PromotionError, StorageError, GoogleAPIError,
+            OSError) as error:
         # The version is in place and served by number; only its label is
         # missing, and failing the run would not add it on a re-run.
         logging.error("Version %d was pushed but not labelled canary: %s. "
@@ -130,6 +159,15 @@ def _write_source_marker(version_dir: str, model_uri: str) -> None:
         handle.write(model_uri + "\n")
 
 
+def _build_version(model_path: str, folder: str, model_uri: str,
+                   add_extras: Optional[Callable[[str], None]] = None) -> None:
+    """The complete version in `folder`: SavedModel, marker, extras."""
+    io_utils.copy_dir(model_path, folder)
+    _write_source_marker(folder, model_uri)
+    if add_extras is not None:
+        add_extras(folder)
+
+
 def _copy_atomically(model_path: str, base: str, version: int,
                      model_uri: str,
                      add_extras: Optional[Callable[[str], None]] = None) -> None:
@@ -140,10 +178,7 @@ def _copy_atomically(model_path: str, base: str, version: int,
     staging = os.path.join(base, f".staging-{version}")
     if tf.io.gfile.exists(staging):
         tf.io.gfile.rmtree(staging)
-    io_utils.copy_dir(model_path, staging)
-    _write_source_marker(staging, model_uri)
-    if add_extras is not None:
-        add_extras(staging)
+    _build_version(model_path, staging, model_uri, add_extras)
     # A rename is atomic on a local disk: the version appears whole or not.
     tf.io.gfile.rename(staging, os.path.join(base, str(version)))
 
@@ -152,8 +187,9 @@ def _copy_saved_model_last(model_path: str, base: str, version: int,
                            model_uri: str,
                            add_extras: Optional[Callable[[str], None]] = None
                            ) -> None:
-    """Object stores cannot rename folders; TF Serving treats a version as
-    ready once saved_model.pb exists, so that file is written last."""
+    """Other object stores (gs:// goes through gcs_publish): no folder
+    rename; TF Serving treats a version as ready once saved_model.pb
+    exists, so that file is written last."""
     target = os.path.join(base, str(version))
     io_utils.copy_dir(model_path, target,
                       deny_regex_patterns=[r"saved_model\.pb"])

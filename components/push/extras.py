@@ -7,8 +7,13 @@
   TFRecord of PredictionLog each holding a PredictRequest. TF Serving (and
   our server) replays them before a version takes traffic.
 
-TF Serving ignores everything else under assets.extra, so both travel with
-the model at no cost to serving.
+- `model_report/`: the ModelReport's folder as it is (report.html,
+  decision.json and any image files the page links to, relative links
+  intact), so the version carries the page that explains why it was
+  blessed.
+
+TF Serving ignores everything else under assets.extra, so all of it travels
+with the model at no cost to serving.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import tensorflow as tf
 
 EVALUATION_FILE = "assets.extra/evaluation.json"
 WARMUP_FILE = "assets.extra/tf_serving_warmup_requests"
+REPORT_DIR = "assets.extra/model_report"
 WARMUP_BATCH_SIZES = (1, 32)   # kernels for the common batch shapes
 
 
@@ -106,3 +112,14 @@ def write_warmup_requests(version_dir: str, model_name: str) -> None:
     with tf.io.TFRecordWriter(path) as writer:
         for batch_size in WARMUP_BATCH_SIZES:
             writer.write(warmup_log(model_name, batch_size).SerializeToString())
+
+
+def copy_report(version_dir: str, report_uri: Optional[str]) -> bool:
+    """The model report's files into assets.extra/model_report/; False (and
+    nothing written) when there is no report folder."""
+    from tfx.utils import io_utils
+
+    if not report_uri or not tf.io.gfile.isdir(report_uri):
+        return False
+    io_utils.copy_dir(report_uri, os.path.join(version_dir, REPORT_DIR))
+    return True

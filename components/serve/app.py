@@ -9,11 +9,19 @@ odd paths fail the way they fail there: `Malformed request: ...` (400).
     POST /v1/models/{name}[/versions/{v}|/labels/{l}]:predict    predict
     GET  /monitoring/prometheus/metrics
 
-Predictions run in the thread pool (TensorFlow releases the GIL), so the
-event loop keeps accepting requests while models compute.
+Predictions run in a small thread pool (TensorFlow releases the GIL), so
+the event loop keeps accepting requests while models compute.
+
+The /v1 paths are answered by a plain ASGI handler in front of FastAPI
+(profiled: FastAPI's routing, Request/Response objects and anyio's thread
+hand-off cost more per request than the JSON work); FastAPI keeps the
+lifespan (first load before the port opens), the metrics page and errors
+on other paths.
 """
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
 import json
@@ -22,13 +30,13 @@ import re
 import time
 from typing import Dict, Optional, Tuple
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from components.serve import rest_json
 from components.serve.errors import (ServingError, body_too_large,
-                                     invalid_argument, not_found, unavailable)
+                                     invalid_argument, unavailable)
 from components.serve.metrics import create_metrics
 from components.serve.registry import ModelRegistry
 from components.serve.served_model import version_status_entries
@@ -50,6 +58,10 @@ class AppSettings:
     poll_seconds: float = 1.0
     max_body_bytes: int = 16 * 1024 * 1024
     max_predictions_in_flight: int = 64
+    # Predictions computing at once. With one TensorFlow thread per op (the
+    # server's default) a few more than the cores keep them busy; more only
+    # queue inside TensorFlow.
+    prediction_threads: int = 4
 
 
 @dataclasses.dataclass
@@ -61,6 +73,7 @@ class _Call:
 
 
 Answer = Tuple[int, bytes, Dict[str, str]]
+JSON_TYPE = (b"content-type", b"application/json")
 
 
 def _json(payload) -> bytes:
@@ -100,16 +113,28 @@ def _predict(servable, body: bytes) -> bytes:
     return _json(rest_json.predictions_json(outputs, request.columnar))
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length", "")
+def _header(scope, name: bytes) -> str:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+async def _read_body(scope, receive, limit: int) -> bytes:
+    declared = _header(scope, b"content-length")
     size, chunks = 0, []
     too_large = declared.isdigit() and int(declared) > limit
-    async for chunk in request.stream():
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk, more = message.get("body", b""), message.get("more_body", False)
         size += len(chunk)
         too_large = too_large or size > limit
         if too_large and size > limit + DRAIN_LIMIT:
             break
-        if not too_large:
+        if not too_large and chunk:
             chunks.append(chunk)
     # Drained (not just refused) so the client reads a 413 rather than a
     # connection reset halfway through sending.
@@ -125,39 +150,52 @@ class RestApi:
         self.registry, self.settings = registry, settings
         self.metrics = create_metrics()
         self.predictions_in_flight = 0      # touched on the event loop only
+        self._pool = concurrent.futures.ThreadPoolExecutor(
+            settings.prediction_threads, thread_name_prefix="predict")
 
-    async def handle(self, request: Request) -> Response:
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    async def __call__(self, scope, receive, send) -> None:
+        """One /v1 request, straight on ASGI."""
         started, call = time.perf_counter(), _Call()
         self.metrics.in_flight.inc()
         try:
-            status, content, headers = await self._dispatch(request, call)
+            status, content, headers = await self._dispatch(scope, receive,
+                                                            call)
         except ServingError as error:
             status, content, headers = (error.http_status,
                                         _json({"error": error.message}), {})
         except Exception as error:  # noqa: BLE001 - a bug answers 500, the
             # server keeps serving
-            log.exception("Unexpected error on %s", request.url.path)
+            log.exception("Unexpected error on %s", scope["path"])
             status, content, headers = 500, _json(
                 {"error": f"Internal error: {type(error).__name__}: {error}"}), {}
         finally:
             self.metrics.in_flight.dec()
         self.metrics.observe(call.model, call.version, call.api, status,
                              time.perf_counter() - started)
-        return Response(content, status, headers=headers,
-                        media_type="application/json")
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [JSON_TYPE, (b"content-length",
+                                            str(len(content)).encode()),
+                                *((k.lower().encode(), v.encode())
+                                  for k, v in headers.items())]})
+        await send({"type": "http.response.body", "body": content})
 
-    async def _dispatch(self, request: Request, call: _Call) -> Answer:
-        path, method = request.scope["path"], request.method
-        if not path.lower().startswith("/v1/") and path.lower() != "/v1":
-            raise not_found("Not Found")
-        if method == "POST" and PREDICT_PATH.fullmatch(path):
-            return await self._predict(request, call,
-                                       *PREDICT_PATH.fullmatch(path).groups())
-        if method == "GET" and STATUS_PATH.fullmatch(path):
-            return self._get(call, *STATUS_PATH.fullmatch(path).groups())
+    async def _dispatch(self, scope, receive, call: _Call) -> Answer:
+        path, method = scope["path"], scope["method"]
+        if method == "POST":
+            match = PREDICT_PATH.fullmatch(path)
+            if match:
+                return await self._predict(scope, receive, call,
+                                           *match.groups())
+        elif method == "GET":
+            match = STATUS_PATH.fullmatch(path)
+            if match:
+                return self._get(call, *match.groups())
         raise invalid_argument(f"Malformed request: {method} {path}")
 
-    async def _predict(self, request: Request, call: _Call, name: str,
+    async def _predict(self, scope, receive, call: _Call, name: str,
                        version: Optional[str], label: Optional[str],
                        verb: str) -> Answer:
         call.api = verb.lower()
@@ -171,10 +209,12 @@ class RestApi:
                               "server's --max-in-flight); retry shortly.")
         self.predictions_in_flight += 1
         try:
-            body = await _read_body(request, self.settings.max_body_bytes)
+            body = await _read_body(scope, receive,
+                                    self.settings.max_body_bytes)
             number = int(version) if version else None
             servable = self._resolve(call, name, number, label)
-            content = await run_in_threadpool(_predict, servable, body)
+            content = await asyncio.get_running_loop().run_in_executor(
+                self._pool, _predict, servable, body)
         finally:
             self.predictions_in_flight -= 1
         return 200, content, {VERSION_HEADER: str(servable.version)}
@@ -220,7 +260,9 @@ class RestApi:
                         media_type=self.metrics.content_type)
 
 
-def create_app(registry: ModelRegistry, settings: AppSettings) -> FastAPI:
+def create_app(registry: ModelRegistry, settings: AppSettings):
+    """An ASGI app: /v1/... (matched case-insensitively, as TF Serving
+    does) goes to the REST handler, everything else to FastAPI."""
     api = RestApi(registry, settings)
 
     @contextlib.asynccontextmanager
@@ -229,20 +271,24 @@ def create_app(registry: ModelRegistry, settings: AppSettings) -> FastAPI:
         await run_in_threadpool(registry.start, settings.poll_seconds)
         yield
         registry.stop()
+        api.close()
 
     app = FastAPI(title="imgpipe model server (TF Serving REST API)",
                   lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.api = api
     app.add_api_route("/monitoring/prometheus/metrics", api.metrics_page,
                       methods=["GET"])
-    # Everything else: TF Serving matches /v1/... case-insensitively, which
-    # a Starlette route cannot express, so one route takes all paths.
-    app.add_api_route("/{rest:path}", api.handle, include_in_schema=False,
-                      methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
 
     @app.exception_handler(StarletteHTTPException)
     async def as_tf_serving_error(_request, error: StarletteHTTPException):
         return Response(_json({"error": str(error.detail)}), error.status_code,
                         media_type="application/json")
 
-    return app
+    async def serve(scope, receive, send) -> None:
+        path = scope.get("path", "")[:4].lower()
+        if scope["type"] == "http" and path in ("/v1/", "/v1"):
+            await api(scope, receive, send)
+        else:
+            await app(scope, receive, send)
+    serve.state = app.state
+    return serve

@@ -15,6 +15,7 @@ from typing import Dict, Iterator, Tuple
 import numpy as np
 
 from components.serve.errors import ServingError, invalid_argument
+from components.serve.fast_call import SignatureCaller
 from components.serve.rest_json import DEFAULT_SIGNATURE, InputSpec
 
 WARMUP_FILE = Path("assets.extra") / "tf_serving_warmup_requests"
@@ -109,7 +110,8 @@ class LoadedVersion:
         except Exception as error:  # noqa: BLE001 - any failure refuses it
             raise ServingError(_load_error_code(error), f"Could not load "
                                f"{path}: {_concise(str(error))}") from None
-        self._functions = dict(self._saved_model.signatures)
+        self._functions = {name: SignatureCaller(function) for name, function
+                           in self._saved_model.signatures.items()}
         self.input_specs = _input_specs(self._signature_map)
 
     def predict(self, signature_name: str, arrays: Dict[str, np.ndarray]
@@ -121,9 +123,8 @@ class LoadedVersion:
             raise invalid_argument(f'Serving signature name: "{signature_name}"'
                                    " not found in signature def")
         try:
-            outputs = function(**{name: tf.constant(value)
-                                  for name, value in arrays.items()})
-            return {name: tensor.numpy() for name, tensor in outputs.items()}
+            return function({name: tf.constant(value)
+                             for name, value in arrays.items()})
         except Exception as error:  # noqa: BLE001 - reported as a status
             raise serving_error(error) from None
 

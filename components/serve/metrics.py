@@ -31,10 +31,20 @@ class ServingMetrics:
 
     content_type = CONTENT_TYPE_LATEST
 
+    _children: dict = dataclasses.field(default_factory=dict)
+
     def observe(self, model: str, version: str, api: str, status: int,
                 seconds: float) -> None:
-        self.requests.labels(model, version, api, str(status)).inc()
-        self.latency.labels(model, api).observe(seconds)
+        # `.labels()` validates and looks up the label values on every call;
+        # the children are cached per label set (a handful per server).
+        key = (model, version, api, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (
+                self.requests.labels(model, version, api, str(status)),
+                self.latency.labels(model, api))
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def create_metrics() -> ServingMetrics:

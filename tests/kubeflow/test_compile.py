@@ -54,6 +54,7 @@ def test_the_dag_is_the_pipeline_graph(compiled):
     ("Evaluator", "served_baseline_model"),
     ("Evaluator", "Trainer"),
     ("Pusher", "Evaluator"),          # nothing is pushed before the blessing
+    ("Pusher", "ModelReport"),        # the report goes inside the version
     ("KfpUiReport", "Evaluator"),
     ("KfpUiReport", "DataGate"),
 ])

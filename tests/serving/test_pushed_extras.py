@@ -4,6 +4,8 @@ history entry of the first push."""
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -70,7 +72,22 @@ def test_the_pusher_labels_local_pushes_and_survives_a_broken_config(
     base.mkdir(parents=True)
     executor._register_as_canary(str(base), 1)
     assert current_labels(base) == {"stable": 1, "canary": 1}
-    executor._register_as_canary("gs://bucket/serving/digits", 2)  # no-op
+    executor._register_as_canary("s3://bucket/serving/digits", 2)  # no-op
     (base.parent / "models.config").write_text("model_config_list {")
     executor._register_as_canary(str(base), 2)      # logs, does not raise
     assert "not labelled canary" in caplog.text
+
+
+def test_the_pushed_version_carries_the_runs_model_report(pipeline_run):
+    """ModelReport runs before the Pusher, whose input it is: the version
+    holds the same report.html and decision.json as the report artifact."""
+    report = pipeline_run.serving_dir / "1" / extras.REPORT_DIR
+    artifact = pipeline_run.first.report_uri
+    assert artifact, "the run recorded no ModelReport output"
+    for name in ("report.html", "decision.json"):
+        assert (report / name).read_bytes() == \
+            (Path(artifact) / name).read_bytes()
+    assert json.loads((report / "decision.json").read_text())["blessed"]
+    page = (report / "report.html").read_text()
+    for link in re.findall(r'src="([^":]+)"', page):    # relative files
+        assert (report / link).is_file(), link
