@@ -69,6 +69,9 @@ def run(
     auto_promote: bool = typer.Option(
         False, help="Promote the pushed canary to stable when its "
                     "evaluation is at least the stable version's."),
+    new_metadata: bool = typer.Option(
+        False, help="Start a new ML Metadata store although earlier runs "
+                    "exist (their cache and blessed baseline are lost)."),
 ) -> None:
     """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
     from pipelines import preflight
@@ -98,7 +101,7 @@ def run(
         enable_cache=not no_cache, auto_promote=auto_promote)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
-    summary = _run_with_progress(config)
+    summary = _run_with_progress(config, new_metadata)
     print_summary(console, config.resolved(), summary)
     if config.auto_promote and summary.pushed_version:
         from components.promote import auto_promote as promote_canary
@@ -107,9 +110,10 @@ def run(
         console.print(f"Auto-promote: {result.message}")
 
 
-def _run_with_progress(config: PipelineConfig):
+def _run_with_progress(config: PipelineConfig, new_metadata: bool):
     from pipelines.local_runner import quiet_logs, run_pipeline
     from pipelines.report import describe_failure
+    from pipelines.run_guard import RunGuardError
 
     log_file = (config.output_root / "logs" /
                 time.strftime("run-%Y%m%d-%H%M%S.log")).resolve()
@@ -128,7 +132,9 @@ def _run_with_progress(config: PipelineConfig):
     console.print(f"Full log: {log_file}")
     with console.status("Starting the pipeline...") as status:
         try:
-            return run_pipeline(config, on_progress)
+            return run_pipeline(config, on_progress, new_metadata)
+        except RunGuardError as error:
+            _fail(str(error), 2)
         except Exception as error:  # noqa: BLE001 - shown without traceback
             failed = [node for node in started if node not in finished]
             _fail(describe_failure(error, failed[-1] if failed else None,

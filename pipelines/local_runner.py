@@ -58,7 +58,21 @@ def quiet_logs(log_file: Path) -> logging.Handler:
 
 
 def run_pipeline(config: PipelineConfig,
-                 on_progress: Optional[ProgressCallback] = None) -> RunSummary:
+                 on_progress: Optional[ProgressCallback] = None,
+                 new_metadata: bool = False) -> RunSummary:
+    """Runs the pipeline once; raises run_guard.RunGuardError when another
+    run holds the output folder or the metadata store is missing/corrupt
+    (`new_metadata` accepts starting a new store)."""
+    from pipelines import run_guard
+
+    config = config.resolved()
+    with run_guard.exclusive_run(Path(config.output_root)):
+        run_guard.check_metadata_store(config, new_metadata)
+        return _run_locked(config, on_progress)
+
+
+def _run_locked(config: PipelineConfig,
+                on_progress: Optional[ProgressCallback]) -> RunSummary:
     from tfx.orchestration import metadata
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
@@ -66,8 +80,6 @@ def run_pipeline(config: PipelineConfig,
     from pipelines.pipeline import create_pipeline
     from pipelines.summary import build_summary
 
-    config = config.resolved()
-    Path(config.output_root).mkdir(parents=True, exist_ok=True)
     pipeline = create_pipeline(
         config, metadata.sqlite_metadata_connection_config(
             config.metadata_path))
