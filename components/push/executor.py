@@ -20,6 +20,7 @@ This one
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from typing import Any, Callable, Dict, List, Optional
 
@@ -59,6 +60,10 @@ def version_holding(base: str, model_uri: str):
                 if handle.read().strip() == model_uri:
                     return version
     return None
+
+
+class PushError(RuntimeError):
+    """A version could not be written; nothing of it is visible."""
 
 
 class Executor(tfx_pusher.Executor):
@@ -176,11 +181,21 @@ def _copy_atomically(model_path: str, base: str, version: int,
                                add_extras)
         return
     staging = os.path.join(base, f".staging-{version}")
-    if tf.io.gfile.exists(staging):
-        tf.io.gfile.rmtree(staging)
-    _build_version(model_path, staging, model_uri, add_extras)
-    # A rename is atomic on a local disk: the version appears whole or not.
-    tf.io.gfile.rename(staging, os.path.join(base, str(version)))
+    try:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
+        _build_version(model_path, staging, model_uri, add_extras)
+        # A rename is atomic on a local disk: the version appears whole or
+        # not at all.
+        tf.io.gfile.rename(staging, os.path.join(base, str(version)))
+    except (OSError, tf.errors.OpError) as error:   # disk full, permissions
+        with contextlib.suppress(OSError, tf.errors.OpError):
+            tf.io.gfile.rmtree(staging)
+        raise PushError(
+            f"Could not write version {version} under {base}: {error}. "
+            "Nothing was published: the versions already there keep "
+            "serving. Free disk space or fix the folder's permissions, then "
+            "run again (completed components are cached).") from error
 
 
 def _copy_saved_model_last(model_path: str, base: str, version: int,
