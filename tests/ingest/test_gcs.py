@@ -92,3 +92,48 @@ def test_a_download_cut_mid_transfer_is_retried(gcs_emulator, uploaded):
         proxy.close()
     assert data == (uploaded / "cat" / "003.png").read_bytes()
     assert proxy.connections >= 2
+
+
+@pytest.mark.parametrize("status", [503, 429])
+def test_busy_bucket_answers_are_retried_with_back_off(gcs_emulator, uploaded,
+                                                       status):
+    proxy = DroppingProxy(gcs_emulator.port, drop=2, status=status)
+    point_client_at(proxy.url)
+    try:
+        data = storage.read_bytes("gs://images/sets/pets/cat/001.png",
+                                  FAST_RETRY)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    assert data == (uploaded / "cat" / "001.png").read_bytes()
+    assert proxy.connections >= 3           # two refused, then served
+
+
+def test_a_request_that_times_out_is_retried(gcs_emulator, uploaded):
+    quick_timeout = storage.RetrySettings(
+        timeout_s=0.5, initial_s=0.1, maximum_s=0.5, multiplier=2,
+        deadline_s=10)
+    proxy = DroppingProxy(gcs_emulator.port, drop=1, stall_s=2)
+    point_client_at(proxy.url)
+    try:
+        listing = storage.list_tree("gs://images/sets/pets", quick_timeout)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    assert "dog/000.png" in listing.files
+    assert proxy.connections >= 2
+
+
+def test_a_permanent_error_is_not_retried(gcs_emulator, uploaded):
+    proxy = DroppingProxy(gcs_emulator.port, drop=10**6, status=403)
+    point_client_at(proxy.url)
+    started = time.monotonic()
+    try:
+        with pytest.raises(storage.StorageError, match="gs://images/sets"):
+            storage.read_bytes("gs://images/sets/pets/cat/001.png",
+                               FAST_RETRY)
+    finally:
+        point_client_at(gcs_emulator.url)
+        proxy.close()
+    assert proxy.connections == 1           # no retry of a 403
+    assert time.monotonic() - started < 2
