@@ -170,3 +170,4 @@ from pipelines import cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E70
 
 if __name__ == "__main__":
     app()
+from pipelines import cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain

@@ -5,7 +5,11 @@
   is PNG-encoded in the graph and goes through exactly the same Transform
   path as bytes do.
 - `serving_examples`: serialized raw tf.Examples, for TFMA.
-All return class probabilities; the first two also the class names.
+- `serving_preprocess`: encoded image bytes to the model's input tensor
+  (the Transform graph alone), for explanations and edge exports that must
+  see exactly what the model sees.
+All but the last return class probabilities; the first two also the class
+names.
 """
 from __future__ import annotations
 
@@ -56,8 +60,15 @@ def build_signatures(model: tf.keras.Model, transform: tft.TFTransformOutput,
         transformed = model.tft_layer(features)
         return {"probabilities": model(transformed[IMAGE_KEY])}
 
+    @tf.function(input_signature=[
+        tf.TensorSpec([None], tf.string, name="image_bytes")])
+    def preprocess(image_bytes):
+        raw = tf.reshape(image_bytes, [-1, *image_raw_shape])
+        return {IMAGE_KEY: model.tft_layer({"image_raw": raw})[IMAGE_KEY]}
+
     return {
         "serving_default": serve_bytes.get_concrete_function(),
+        "serving_preprocess": preprocess.get_concrete_function(),
         "serving_pixels": serve_pixels.get_concrete_function(),
         "serving_examples": serve_examples.get_concrete_function(),
     }
