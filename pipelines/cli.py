@@ -146,8 +146,9 @@ def predict(
     images: List[Path] = typer.Argument(..., help="Image files to classify."),
     model_dir: Path = typer.Option(
         DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
-        help="A pushed model's folder (its newest version is used) or one "
-             "version's SavedModel folder."),
+        help="A pushed model's folder (its newest version is used), one "
+             "version's SavedModel folder, or a .tflite file from "
+             "`imgpipe export-edge`."),
     top_k: int = typer.Option(3, min=1),
     server: Optional[str] = typer.Option(
         None, help="Ask a model server (`imgpipe serve` or TF Serving) "

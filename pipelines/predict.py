@@ -31,6 +31,9 @@ def predict_files(model_dir: Path, images: List[Path], top_k: int,
         yield from predict_via_server(server, model_name_of(model_dir),
                                       images, top_k)
         return
+    if Path(model_dir).suffix == ".tflite":
+        yield from predict_with_tflite(Path(model_dir), images, top_k)
+        return
     import tensorflow as tf
 
     version_dir = resolve_version_dir(model_dir)
@@ -46,6 +49,40 @@ def predict_files(model_dir: Path, images: List[Path], top_k: int,
         probabilities = outputs["probabilities"].numpy()[0]
         names = [n.decode() for n in outputs["classes"].numpy()[0]]
         ranked = sorted(zip(names, probabilities.tolist()),
+                        key=lambda pair: -pair[1])[:top_k]
+        yield path, ranked
+
+
+def predict_with_tflite(model_file: Path, images: List[Path], top_k: int
+                        ) -> Iterator[Tuple[Path, Ranked]]:
+    """A TFLite export, fed by the Transform graph's own decode function
+    with the input contract recorded beside it (edge_model.json)."""
+    import json
+
+    import tensorflow as tf
+
+    from components.edge_export.export import METADATA, tflite_probabilities
+    from components.transform.preprocessing import decode_image
+
+    contract = model_file.parent / METADATA
+    if not model_file.is_file() or not contract.is_file():
+        raise FileNotFoundError(
+            f"{model_file} (and {METADATA} beside it) not found: export one "
+            "with `imgpipe export-edge`.")
+    meta = json.loads(contract.read_text())
+    _, size, _, channels = meta["input"]["shape"]
+    model_bytes = model_file.read_bytes()
+    for path in images:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is not a file.")
+        try:
+            pixels = decode_image(tf.constant(path.read_bytes()), size,
+                                  channels).numpy()
+        except tf.errors.InvalidArgumentError as error:
+            raise ValueError(f"{path} is not a decodable image "
+                             f"({error.message.splitlines()[0]}).") from None
+        probabilities = tflite_probabilities(model_bytes, pixels[None])[0]
+        ranked = sorted(zip(meta["class_names"], probabilities.tolist()),
                         key=lambda pair: -pair[1])[:top_k]
         yield path, ranked
 
