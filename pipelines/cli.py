@@ -20,8 +20,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from pipelines.config import (AugmentConfig, EvalConfig, PipelineConfig,
-                              TrainConfig)
+from pipelines.config import (AugmentConfig, EdgeConfig, EvalConfig,
+                              PipelineConfig, TrainConfig)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
@@ -69,6 +69,10 @@ def run(
     auto_promote: bool = typer.Option(
         False, help="Promote the pushed canary to stable when its "
                     "evaluation is at least the stable version's."),
+    edge_export: bool = typer.Option(
+        False, help="Also export TensorFlow Lite float32/float16/int8 models, "
+                    "each published only within 1 point of the SavedModel's "
+                    "eval accuracy."),
     new_metadata: bool = typer.Option(
         False, help="Start a new ML Metadata store although earlier runs "
                     "exist (their cache and blessed baseline are lost)."),
@@ -98,6 +102,7 @@ def run(
         evaluation=EvalConfig(min_accuracy=min_accuracy,
                               **({"num_classes": len(counts)} if counts
                                  else {})),
+        edge=EdgeConfig(enabled=edge_export),
         enable_cache=not no_cache, auto_promote=auto_promote)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")

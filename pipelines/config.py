@@ -115,6 +115,15 @@ class EvalConfig:
 
 
 @dataclasses.dataclass(frozen=True)
+class EdgeConfig:
+    """TensorFlow Lite exports (components/edge_export), off by default."""
+    enabled: bool = False
+    formats: Tuple[str, ...] = ("float32", "float16", "int8")
+    max_accuracy_drop: float = 0.01    # vs the SavedModel on the eval split
+    representative_images: int = 200   # int8 calibration, from train
+
+
+@dataclasses.dataclass(frozen=True)
 class PipelineConfig:
     data_root: Path
     output_root: Path = Path("output")
@@ -128,6 +137,7 @@ class PipelineConfig:
     data_gate: DataGateConfig = DataGateConfig()
     ingest: IngestConfig = IngestConfig()
     train: TrainConfig = TrainConfig()
+    edge: EdgeConfig = EdgeConfig()
     evaluation: EvalConfig = EvalConfig()
     beam_pipeline_args: Tuple[str, ...] = ()
     enable_cache: bool = True

@@ -24,6 +24,7 @@ from components.data_gate.component import DataGate
 from components.evaluate.baseline_strategy import baseline_resolver
 from components.evaluate.eval_config import build_eval_config
 from components.image_example_gen.component import image_example_gen
+from components.edge_export.component import EdgeExport
 from components.model_report.component import ModelReport
 from components.push.component import ServingPusher
 from pipelines import code_version
@@ -123,10 +124,20 @@ def create_pipeline(config: PipelineConfig,
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config.evaluation))
+    edge = (EdgeExport(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        formats=",".join(config.edge.formats),
+        max_accuracy_drop=config.edge.max_accuracy_drop,
+        representative_images=config.edge.representative_images, code=code)
+        if config.edge.enabled else None)
     model_report = ModelReport(
         evaluation=evaluator.outputs["evaluation"],
         blessing=evaluator.outputs["blessing"],
-        model_run=trainer.outputs["model_run"], code=code)
+        model_run=trainer.outputs["model_run"],
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        edge_models=edge.outputs["edge_models"] if edge else None, code=code)
     # The report is an input of the push: it lands in the version's
     # assets.extra/ before the version becomes visible.
     pusher = ServingPusher(
@@ -140,7 +151,8 @@ def create_pipeline(config: PipelineConfig,
 
     components = [example_gen, statistics, schema, example_validator,
                   data_gate, augment, transform, *([tuner] if tuner else []),
-                  trainer, baseline, evaluator, model_report, pusher]
+                  trainer, baseline, evaluator, *([edge] if edge else []),
+                  model_report, pusher]
     if overrides.extra_nodes is not None:
         components += overrides.extra_nodes({c.id: c for c in components})
     return Pipeline(

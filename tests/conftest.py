@@ -17,7 +17,8 @@ import pytest
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=FutureWarning)
 
-# Small but real: 60 digits per class, 3 epochs, 16x16 inputs.
+# Small but real: 60 digits per class, 3 epochs, 16x16 inputs, with the
+# optional TFLite exports so the model report shows every section.
 FIXTURE_IMAGES_PER_CLASS = 60
 
 
@@ -52,12 +53,14 @@ def digits_subset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_config(digits_subset, tmp_path_factory):
-    from pipelines.config import EvalConfig, PipelineConfig, TrainConfig
+    from pipelines.config import (EdgeConfig, EvalConfig, PipelineConfig,
+                                  TrainConfig)
     return PipelineConfig(
         data_root=digits_subset,
         output_root=tmp_path_factory.mktemp("output"),
         image_size=16,
         train=TrainConfig(epochs=3),
+        edge=EdgeConfig(enabled=True),
         evaluation=EvalConfig(min_accuracy=0.5)).resolved()
 
 

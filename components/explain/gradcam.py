@@ -65,6 +65,16 @@ class GradCam:
         names = version_dir / "assets.extra" / "class_names.txt"
         self.class_names: List[str] = names.read_text().split()
 
+    def predicted(self, images: List[bytes], batch: int = 256) -> np.ndarray:
+        """The predicted class index of each encoded image, in batches."""
+        indices = []
+        for start in range(0, len(images), batch):
+            pixels = self._preprocess(image_bytes=tf.constant(
+                images[start:start + batch]))[IMAGE_KEY]
+            _, probabilities = self._model(pixels, training=False)
+            indices.append(np.argmax(probabilities.numpy(), axis=-1))
+        return np.concatenate(indices) if indices else np.array([], int)
+
     def class_index(self, name: str) -> int:
         if name not in self.class_names:
             raise ExplainError(f"Class {name!r} is not one of the model's: "

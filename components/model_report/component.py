@@ -21,11 +21,19 @@ def ModelReport(
         blessing: InputArtifact[standard_artifacts.ModelBlessing],
         model_run: InputArtifact[standard_artifacts.ModelRun],
         report: OutputArtifact[standard_artifacts.ModelEvaluation],
+        model: InputArtifact[standard_artifacts.Model] = None,
+        examples: InputArtifact[standard_artifacts.Examples] = None,
+        edge_models: InputArtifact[standard_artifacts.ModelRun] = None,
         code: Parameter[str] = "") -> None:
-    """Writes report.html and decision.json into `report`. `code` is the
-    module fingerprint, so changed report code invalidates the cache."""
+    """Writes report.html and decision.json into `report`. With `model` and
+    `examples`, Grad-CAM examples of eval images; with `edge_models`, the
+    TFLite exports' size/accuracy table. `code` is the module fingerprint,
+    so changed report code invalidates the cache."""
     from components.model_report.writer import write_report
     blessed = bool(blessing.get_int_custom_property("blessed"))
-    decision = write_report(evaluation.uri, blessed, model_run.uri,
-                            report.uri)
+    decision = write_report(
+        evaluation.uri, blessed, model_run.uri, report.uri,
+        model_uri=model.uri if model else None,
+        examples_uri=examples.uri if examples else None,
+        edge_uri=edge_models.uri if edge_models else None)
     report.set_int_custom_property("blessed", int(decision["blessed"]))

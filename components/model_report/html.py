@@ -46,7 +46,7 @@ def _cell(value) -> str:
     return html.escape(str(value))
 
 
-def _table(headers: Sequence[str], rows: List[Sequence]) -> str:
+def table(headers: Sequence[str], rows: List[Sequence]) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row)
                    + "</tr>" for row in rows)
@@ -55,11 +55,11 @@ def _table(headers: Sequence[str], rows: List[Sequence]) -> str:
 
 def build_report_html(decision: dict, overall: Dict[str, Dict[str, Optional[float]]],
                       per_class: List[dict], confusion_png: Optional[bytes],
-                      curves_png: Optional[bytes]) -> str:
+                      curves_png: Optional[bytes], extra: str = "") -> str:
     """`overall`: metric -> {"candidate", "baseline"}; `per_class`: rows
-    with class_id, precision, recall, count."""
+    with class_id, precision, recall, count; `extra`: more sections' HTML."""
     verdict = "BLESSED" if decision["blessed"] else "NOT BLESSED"
-    checks = _table(
+    checks = table(
         ["metric", "candidate", "baseline", "lower bound", "max drop",
          "passed"],
         [(c["metric"], c["candidate"], c["baseline"], c["lower_bound"],
@@ -67,10 +67,10 @@ def build_report_html(decision: dict, overall: Dict[str, Dict[str, Optional[floa
          for c in decision["checks"]])
     reasons = "".join(f"<li>{html.escape(r)}</li>"
                       for r in decision["reasons"])
-    metrics = _table(["metric", "candidate", "baseline"],
+    metrics = table(["metric", "candidate", "baseline"],
                      [(name, v.get("candidate"), v.get("baseline"))
                       for name, v in sorted(overall.items())])
-    classes = _table(["class", "precision", "recall", "examples"],
+    classes = table(["class", "precision", "recall", "examples"],
                      [(r["class_id"], r.get("precision"), r.get("recall"),
                        r.get("count")) for r in per_class])
     images = "".join(
@@ -89,5 +89,6 @@ td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 <h2>Overall metrics</h2>{metrics}
 <h2>Per class</h2>{classes}
 {images}
+{extra}
 </body></html>
 """

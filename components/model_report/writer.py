@@ -7,7 +7,7 @@ from typing import Optional
 
 from components.model_report.decision import build_decision, threshold_check
 from components.model_report.html import build_report_html, confusion_matrix_png
-from components.model_report import tfma_reader
+from components.model_report import extra_sections, tfma_reader
 
 REPORT, DECISION = "report.html", "decision.json"
 
@@ -31,7 +31,9 @@ def _overall_name(overall: dict, name: str) -> str:
 
 
 def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
-                 output_uri: str) -> dict:
+                 output_uri: str, model_uri: Optional[str] = None,
+                 examples_uri: Optional[str] = None,
+                 edge_uri: Optional[str] = None) -> dict:
     import tensorflow as tf
     candidate, baseline = tfma_reader.load_results(evaluation_uri)
     overall = tfma_reader.overall_metrics(candidate, baseline)
@@ -47,7 +49,9 @@ def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
     curves = _read_bytes(os.path.join(model_run_uri, "training_curves.png"))
     page = build_report_html(decision, overall,
                              tfma_reader.per_class_rows(candidate),
-                             confusion, curves)
+                             confusion, curves,
+                             extra_sections.gradcam(model_uri, examples_uri)
+                             + extra_sections.edge_table(edge_uri))
     tf.io.gfile.makedirs(output_uri)
     with tf.io.gfile.GFile(os.path.join(output_uri, REPORT), "w") as f:
         f.write(page)
