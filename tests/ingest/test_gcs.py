@@ -5,7 +5,9 @@ path (listing, downloads, retry and timeout arguments) a real bucket takes.
 """
 from __future__ import annotations
 
+import contextlib
 import time
+from typing import Iterator
 
 import pytest
 
@@ -13,6 +15,17 @@ from components.image_example_gen import storage
 from tests.ingest import builders
 from tests.ingest.harness import point_client_at, run_example_gen
 from tests.ingest.proxy import DroppingProxy
+
+@contextlib.contextmanager
+def through(proxy: DroppingProxy, emulator) -> Iterator[DroppingProxy]:
+    """The storage client talks to the emulator through `proxy`."""
+    point_client_at(proxy.url)
+    try:
+        yield proxy
+    finally:
+        point_client_at(emulator.url)
+        proxy.close()
+
 
 FAST_RETRY = storage.RetrySettings(timeout_s=5, initial_s=0.1, maximum_s=0.5,
                                    multiplier=2, deadline_s=3)
@@ -50,28 +63,20 @@ def test_a_missing_bucket_stops_with_a_clear_message(gcs_emulator, tmp_path):
 
 
 def test_a_connection_dropped_mid_listing_is_retried(gcs_emulator, uploaded):
-    proxy = DroppingProxy(gcs_emulator.port, drop=1)
-    point_client_at(proxy.url)
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=1),
+                 gcs_emulator) as proxy:
         listing = storage.list_tree("gs://images/sets/pets", FAST_RETRY)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     assert proxy.connections >= 2          # the cut one, then the retry
     assert "cat/000.png" in listing.files and len(listing.files) == 14
 
 
 def test_a_connection_that_keeps_dropping_fails_with_a_clear_message(
         gcs_emulator, uploaded):
-    proxy = DroppingProxy(gcs_emulator.port, drop=10**6)
-    point_client_at(proxy.url)
     started = time.monotonic()
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=10**6),
+                 gcs_emulator) as proxy:
         with pytest.raises(storage.StorageError) as failed:
             storage.list_tree("gs://images/sets/pets", FAST_RETRY)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     message = str(failed.value)
     assert "Failed listing gs://images/sets/pets: gave up after retrying " \
            "transient errors for 3 s" in message
@@ -82,14 +87,10 @@ def test_a_connection_that_keeps_dropping_fails_with_a_clear_message(
 
 def test_a_download_cut_mid_transfer_is_retried(gcs_emulator, uploaded):
     # The emulator sends an MD5 hash; the cut body fails it and is re-read.
-    proxy = DroppingProxy(gcs_emulator.port, drop=1)
-    point_client_at(proxy.url)
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=1),
+                 gcs_emulator) as proxy:
         data = storage.read_bytes("gs://images/sets/pets/cat/003.png",
                                   FAST_RETRY)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     assert data == (uploaded / "cat" / "003.png").read_bytes()
     assert proxy.connections >= 2
 
@@ -97,14 +98,10 @@ def test_a_download_cut_mid_transfer_is_retried(gcs_emulator, uploaded):
 @pytest.mark.parametrize("status", [503, 429])
 def test_busy_bucket_answers_are_retried_with_back_off(gcs_emulator, uploaded,
                                                        status):
-    proxy = DroppingProxy(gcs_emulator.port, drop=2, status=status)
-    point_client_at(proxy.url)
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=2, status=status),
+                 gcs_emulator) as proxy:
         data = storage.read_bytes("gs://images/sets/pets/cat/001.png",
                                   FAST_RETRY)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     assert data == (uploaded / "cat" / "001.png").read_bytes()
     assert proxy.connections >= 3           # two refused, then served
 
@@ -113,27 +110,19 @@ def test_a_request_that_times_out_is_retried(gcs_emulator, uploaded):
     quick_timeout = storage.RetrySettings(
         timeout_s=0.5, initial_s=0.1, maximum_s=0.5, multiplier=2,
         deadline_s=10)
-    proxy = DroppingProxy(gcs_emulator.port, drop=1, stall_s=2)
-    point_client_at(proxy.url)
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=1, stall_s=2),
+                 gcs_emulator) as proxy:
         listing = storage.list_tree("gs://images/sets/pets", quick_timeout)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     assert "dog/000.png" in listing.files
     assert proxy.connections >= 2
 
 
 def test_a_permanent_error_is_not_retried(gcs_emulator, uploaded):
-    proxy = DroppingProxy(gcs_emulator.port, drop=10**6, status=403)
-    point_client_at(proxy.url)
     started = time.monotonic()
-    try:
+    with through(DroppingProxy(gcs_emulator.port, drop=10**6, status=403),
+                 gcs_emulator) as proxy:
         with pytest.raises(storage.StorageError, match="gs://images/sets"):
             storage.read_bytes("gs://images/sets/pets/cat/001.png",
                                FAST_RETRY)
-    finally:
-        point_client_at(gcs_emulator.url)
-        proxy.close()
     assert proxy.connections == 1           # no retry of a 403
     assert time.monotonic() - started < 2
