@@ -10,7 +10,8 @@ pytestmark = pytest.mark.e2e
 COMPONENTS = {"ImageExampleGen", "StatisticsGen", "SchemaGen",
               "ExampleValidator", "DataGate", "Augment", "Transform",
               "Trainer", "latest_blessed_model_resolver", "Evaluator",
-              "Pusher", "ModelReport"}
+              "Pusher", "ModelReport",
+              "EdgeExport"}   # the fixture turns the optional edge export on
 
 
 def test_every_component_executed_and_the_model_was_pushed(pipeline_run):
