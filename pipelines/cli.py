@@ -173,7 +173,7 @@ def predict(
 
 from pipelines import cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
 from pipelines import cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
+from pipelines import cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain, export-edge
 
 if __name__ == "__main__":
     app()
-from pipelines import cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain

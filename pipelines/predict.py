@@ -61,7 +61,7 @@ def predict_with_tflite(model_file: Path, images: List[Path], top_k: int
 
     import tensorflow as tf
 
-    from components.edge_export.export import METADATA, tflite_probabilities
+    from components.edge_export.export import METADATA, tflite_classifier
     from components.transform.preprocessing import decode_image
 
     contract = model_file.parent / METADATA
@@ -71,7 +71,7 @@ def predict_with_tflite(model_file: Path, images: List[Path], top_k: int
             "with `imgpipe export-edge`.")
     meta = json.loads(contract.read_text())
     _, size, _, channels = meta["input"]["shape"]
-    model_bytes = model_file.read_bytes()
+    classify = tflite_classifier(model_file.read_bytes())
     for path in images:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is not a file.")
@@ -81,7 +81,7 @@ def predict_with_tflite(model_file: Path, images: List[Path], top_k: int
         except tf.errors.InvalidArgumentError as error:
             raise ValueError(f"{path} is not a decodable image "
                              f"({error.message.splitlines()[0]}).") from None
-        probabilities = tflite_probabilities(model_bytes, pixels[None])[0]
+        probabilities = classify(pixels[None])[0]
         ranked = sorted(zip(meta["class_names"], probabilities.tolist()),
                         key=lambda pair: -pair[1])[:top_k]
         yield path, ranked
