@@ -24,16 +24,13 @@ from benchmarks.common import mean_std, write_results
 
 def split_pixels(examples_uri: str, split: str):
     """8x8 digits back on scikit-learn's 0..16 scale, and labels."""
-    import tensorflow as tf
     from PIL import Image
-    xs, ys = [], []
-    for path in tf.io.gfile.glob(f"{examples_uri}/Split-{split}/*"):
-        for record in tf.data.TFRecordDataset(path, compression_type="GZIP"):
-            feature = tf.train.Example.FromString(record.numpy()).features.feature
-            image = Image.open(io.BytesIO(feature["image_raw"].bytes_list.value[0]))
-            xs.append(np.asarray(image, np.float64).reshape(-1) * 16.0 / 255.0)
-            ys.append(feature["label"].int64_list.value[0])
-    return np.array(xs), np.array(ys)
+
+    from components.edge_export.export import read_split
+    images, labels = read_split(Path(examples_uri), split)
+    pixels = [np.asarray(Image.open(io.BytesIO(data)), np.float64).reshape(-1)
+              * 16.0 / 255.0 for data in images]
+    return np.array(pixels), labels
 
 
 def svc_accuracy(examples_uri: str) -> float:
