@@ -60,13 +60,13 @@ def _transact(store, decide: Callable[[Dict[str, int]], Plan],
                 return PromotionResult(False, "nothing to change", [])
             set_labels(entry, {**old, **new_labels})
             try:
-                store.write_config(config, token)
+                written = store.write_config(config, token)
             except ConcurrentUpdate:
                 continue            # another writer came first: decide again
             when, who = history.now(), user or history.current_user()
             changes = [history.LabelChange(when, who, store.model_name,
                                            action, label, old.get(label),
-                                           version, reason)
+                                           version, reason, written)
                        for label, version in sorted(moved.items(),
                                                     reverse=True)]
             store.append_history(changes)

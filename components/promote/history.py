@@ -25,6 +25,10 @@ class LabelChange:
     from_version: Optional[int]
     to_version: int
     reason: str
+    # gs:// only: the models.config generation this change wrote. Two
+    # writers append in the order they reach the history, which need not be
+    # the order their config writes landed in; this orders them.
+    config_generation: Optional[int] = None
 
 
 def current_user() -> str:
@@ -40,8 +44,18 @@ def now() -> str:
 
 
 def to_lines(changes: Iterable[LabelChange]) -> str:
-    return "".join(json.dumps(dataclasses.asdict(change)) + "\n"
+    return "".join(json.dumps({key: value for key, value
+                               in dataclasses.asdict(change).items()
+                               if key != "config_generation"
+                               or value is not None}) + "\n"
                    for change in changes)
+
+
+def in_config_order(changes: Iterable[LabelChange]) -> List[LabelChange]:
+    """Ordered by the config write each record made (stable: a change set
+    keeps its order, records from before generations were kept first)."""
+    return sorted(changes, key=lambda change: (
+        -1 if change.config_generation is None else change.config_generation))
 
 
 def parse(text: str, model: Optional[str] = None) -> List[LabelChange]:

@@ -12,7 +12,9 @@ writers are kept apart:
   that lost the race gets PreconditionFailed, and the action starts again
   from a fresh read (actions._transact). Objects cannot be appended to:
   the history is rewritten whole, with the same precondition, retried until
-  it lands on top of the latest version. Each write is a whole object, so
+  it lands on top of the latest version. Each record carries the config
+  generation it wrote and the history is kept in that order: writers reach
+  the history in any order, but their config writes have one. Each write is a whole object, so
   TF Serving polling the bucket sees the old config or the new one.
 """
 from __future__ import annotations
@@ -52,6 +54,7 @@ class LocalStore:
         return read_config(self.paths.config), None
 
     def write_config(self, config, _token) -> None:
+        """Returns None: under the lock, appends are already in order."""
         write_config_atomically(self.paths.config, config)   # lock held
 
     def history(self) -> List[history.LabelChange]:
@@ -90,11 +93,12 @@ class GcsStore:
         return (parse_config(None if data is None else data.decode(),
                              self.config_uri), generation)
 
-    def write_config(self, config, generation: int) -> None:
+    def write_config(self, config, generation: int) -> int:
+        """Returns the generation written, which the history records."""
         from components.push import gcs
         try:
-            gcs.write(self.config_uri, config_text(config).encode(),
-                      if_generation_match=generation)
+            return gcs.write(self.config_uri, config_text(config).encode(),
+                             if_generation_match=generation)
         except gcs.PreconditionFailed as error:
             raise ConcurrentUpdate(str(error)) from error
 
@@ -105,12 +109,16 @@ class GcsStore:
 
     def append_history(self, changes: List[history.LabelChange],
                        attempts: int = 50) -> None:
+        """Rewrites the history with `changes` placed by config generation:
+        a writer whose config write landed first may reach the history
+        second, and a rollback reads the order."""
         from components.push import gcs
-        text = history.to_lines(changes).encode()
         for _ in range(attempts):
             data, generation = gcs.read(self.history_uri)
+            records = history.parse(data.decode()) if data else []
+            text = history.to_lines(history.in_config_order(records + changes))
             try:
-                gcs.write(self.history_uri, (data or b"") + text,
+                gcs.write(self.history_uri, text.encode(),
                           if_generation_match=generation,
                           content_type="application/x-ndjson")
                 return

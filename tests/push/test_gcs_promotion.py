@@ -105,6 +105,30 @@ def test_concurrent_pushes_lose_no_update(base):
     assert current_labels(base)["canary"] == chain[-1]
 
 
+def test_a_writer_that_reaches_the_history_second_is_still_in_order(
+        base, monkeypatch):
+    """Our config write lands first, a rival's second, and the rival
+    records its change before we record ours: the history still reads in
+    config order, so a rollback walks the real sequence."""
+    add_version(base, 2, 0.95)
+    add_version(base, 3, 0.97)
+    real_append, raced = promote_store.GcsStore.append_history, []
+
+    def append_after_a_rival(self, changes, *args):
+        if not raced:
+            raced.append(True)
+            register_pushed_version(base, 3, user="rival")
+        return real_append(self, changes, *args)
+    monkeypatch.setattr(promote_store.GcsStore, "append_history",
+                        append_after_a_rival)
+    register_pushed_version(base, 2, user="me")
+    canary = [c for c in show_history(base) if c.label == "canary"]
+    assert [(c.user, c.from_version, c.to_version) for c in canary][-2:] == [
+        ("me", 1, 2), ("rival", 2, 3)]
+    assert canary[-2].config_generation < canary[-1].config_generation
+    assert current_labels(base) == {"stable": 1, "canary": 3}
+
+
 def test_a_write_that_lost_the_race_is_decided_again(base, monkeypatch):
     """Another writer changes models.config between our read and our
     write: the precondition refuses ours and the action starts again."""
