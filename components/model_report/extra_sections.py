@@ -32,7 +32,8 @@ def gradcam(model_uri: Optional[str], examples_uri: Optional[str]) -> str:
                 f"{html.escape(str(error))}</p>")
     return (f"<h2>Grad-CAM examples</h2><p>{shown} eval images: "
             f"{PER_CLASS} per class and {errors} misclassified (red titles);"
-            " warm areas drove the predicted class.</p>"
+            " warm areas drove the predicted class; the white line outlines "
+            "the object.</p>"
             f'<img alt="Grad-CAM examples" src="{png_data_uri(png)}">')
 
 
@@ -64,6 +65,12 @@ def _gradcam_grid(version_dir: Path, examples_uri: Path
         result = cam.explain(images[index])
         axis.imshow(result.image, interpolation="nearest")
         axis.imshow(result.heatmap, cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        # The heat hides the object under it: outline it, so a reader sees
+        # whether the hot area is the stroke or the background.
+        gray = result.image.mean(axis=-1)
+        if gray.max() > gray.min():
+            axis.contour(gray, levels=[(gray.min() + gray.max()) / 2],
+                         colors="white", linewidths=0.8)
         true = cam.class_names[labels[index]]
         axis.set_title(f"{true}->{result.class_name} {result.probability:.2f}",
                        fontsize=7,
