@@ -3,6 +3,8 @@
 One JSON object per line. Lines are only ever appended (O_APPEND, one
 write per change set, flushed to disk), so a reader never sees a record
 rewritten, and the history survives whatever happens to models.config.
+On gs:// objects cannot be appended to: the file is rewritten whole, each
+record placed by the models.config generation it wrote (store.py).
 """
 from __future__ import annotations
 
