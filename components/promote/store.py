@@ -14,8 +14,9 @@ writers are kept apart:
   the history is rewritten whole, with the same precondition, retried until
   it lands on top of the latest version. Each record carries the config
   generation it wrote and the history is kept in that order: writers reach
-  the history in any order, but their config writes have one. Each write is a whole object, so
-  TF Serving polling the bucket sees the old config or the new one.
+  the history in any order, but their config writes have one. Each write
+  is a whole object, so TF Serving polling the bucket sees the old config
+  or the new one.
 """
 from __future__ import annotations
 
