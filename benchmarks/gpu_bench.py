@@ -1,7 +1,7 @@
 """Training throughput on CIFAR-10-shaped data, on the GPUs when present.
 
 Trains the pipeline's default architecture with the Trainer's own strategy
-and precision code (`components/train/hardware.py`: MirroredStrategy over
+and precision code (`imgpipe/modules/train/hardware.py`: MirroredStrategy over
 every GPU, mixed_float16) on 32x32x3 images in 10 classes: the real
 CIFAR-10 training batches when `--cifar DIR` points at
 `cifar-10-batches-py`, otherwise synthetic images. Reports images per
@@ -29,7 +29,7 @@ from benchmarks.common import write_results  # noqa: E402
 
 def cifar_or_synthetic(cifar: Optional[Path], count: int):
     if cifar is not None:   # through the product's restricted unpickler
-        from components.image_example_gen import cifar as reader
+        from imgpipe.components.image_example_gen import cifar as reader
         images, labels = [], []
         for path in sorted(cifar.glob("data_batch_*")):
             pixels, batch_labels = reader.pixels_and_labels(
@@ -47,9 +47,9 @@ def throughput(images, labels, mixed_precision: bool, epochs: int,
                batch_size: int) -> dict:
     import tensorflow as tf
 
-    from components.train import hardware, models
-    from components.train.trainer_module import ImagesPerSecond
-    from pipelines.config import TrainConfig
+    from imgpipe.modules.train import hardware, models
+    from imgpipe.modules.train.trainer_module import ImagesPerSecond
+    from imgpipe.config import TrainConfig
 
     tf.keras.mixed_precision.set_global_policy("float32")
     strategy = hardware.strategy_for_devices(mixed_precision)

@@ -43,8 +43,8 @@ def synthetic_tree(root: Path, images: int, classes: int = 10) -> Path:
 def ingest_seconds(input_base: str, output: Path, threads: int) -> float:
     from tfx.types import standard_artifacts
 
-    from components.image_example_gen.executor import Executor
-    from pipelines.config import IngestConfig
+    from imgpipe.components.image_example_gen.executor import Executor
+    from imgpipe.config import IngestConfig
     from tests.ingest.harness import example_gen_properties
     properties = example_gen_properties(          # the real factory
         input_base, IngestConfig(gcs_read_threads=threads))
@@ -56,7 +56,7 @@ def ingest_seconds(input_base: str, output: Path, threads: int) -> float:
 
 
 def listing_seconds(input_base: str) -> float:
-    from components.image_example_gen import storage
+    from imgpipe.storage import files as storage
     started = time.perf_counter()
     storage.list_tree(input_base)
     return time.perf_counter() - started
@@ -95,7 +95,7 @@ def gcs_cases(name: str, uri: str, images: int, work: Path, repeats: int,
 
 
 def run(repeats: int, synthetic: int, work: Path) -> Dict[str, object]:
-    from pipelines.digits import write_digits
+    from imgpipe.tools.digits import write_digits
     from tests.ingest.harness import start_emulator, stop_emulator
     digits = write_digits(work / "digits")
     cifar_sized = synthetic_tree(work / "synthetic", synthetic)

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks.common import write_results
-from pipelines.digits import DIGITS_IMAGE_SIZE
+from imgpipe.tools.digits import DIGITS_IMAGE_SIZE
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 # What `imgpipe run` uses for the embedded digits (--data has no preset).
@@ -49,7 +49,7 @@ def measured(command: list) -> dict:
 
 
 def component_seconds(output: Path) -> dict:
-    from pipelines import run_record
+    from imgpipe.runners.local import run_record
     store = run_record.open_store(str(output / "metadata.sqlite"))
     run = run_record.latest_run(store, "imgpipe")
     return {n.node_id: round(n.seconds, 2) for n in
@@ -58,8 +58,8 @@ def component_seconds(output: Path) -> dict:
 
 def scaled_data(source: Path, factor: int, target: Path) -> Path:
     """`factor` x the images: each original plus factor-1 augmented copies."""
-    from components.augment import ops
-    from pipelines.config import AugmentConfig
+    from imgpipe.components.augment import ops
+    from imgpipe.config import AugmentConfig
     config = AugmentConfig()
     shutil.copytree(source, target)
     for image in sorted(target.glob("*/*.png")):
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
     args = parser.parse_args()
-    from pipelines.digits import write_digits
+    from imgpipe.tools.digits import write_digits
 
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     digits = write_digits(work / "digits")

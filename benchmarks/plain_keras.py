@@ -26,10 +26,10 @@ def main(root: Path) -> None:
     import tensorflow as tf
     from PIL import Image
 
-    from components.train import models
-    from components.train.autograph_rules import skip_tf_keras
-    from pipelines.config import TrainConfig
-    from pipelines.digits import DIGITS_IMAGE_SIZE
+    from imgpipe.modules.train import models
+    from imgpipe.modules.train.autograph_rules import skip_tf_keras
+    from imgpipe.config import TrainConfig
+    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE
 
     skip_tf_keras()
     train = TrainConfig()

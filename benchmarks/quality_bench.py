@@ -26,7 +26,7 @@ def split_pixels(examples_uri: str, split: str):
     """8x8 digits back on scikit-learn's 0..16 scale, and labels."""
     from PIL import Image
 
-    from components.edge_export.export import read_split
+    from imgpipe.components.edge_export.export import read_split
     images, labels = read_split(Path(examples_uri), split)
     pixels = [np.asarray(Image.open(io.BytesIO(data)), np.float64).reshape(-1)
               * 16.0 / 255.0 for data in images]
@@ -46,7 +46,7 @@ def trainer_accuracy(node_outputs: dict, config, seed: int) -> dict:
 
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from components.train.trainer_module import run_fn
+    from imgpipe.modules.train.trainer_module import run_fn
     transformed = node_outputs["Transform"]["transformed_examples"][0].uri
     work = Path(tempfile.mkdtemp(prefix="quality-"))
     custom = {**dataclasses.asdict(config.train), "seed": seed}
@@ -71,9 +71,9 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from pipelines.config import PipelineConfig
-    from pipelines.digits import DIGITS_IMAGE_SIZE, write_digits
-    from pipelines.local_runner import run_pipeline
+    from imgpipe.config import PipelineConfig
+    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+    from imgpipe.runners.local.runner import run_pipeline
     config = PipelineConfig(data_root=write_digits(args.output / "digits"),
                             output_root=args.output,
                             image_size=DIGITS_IMAGE_SIZE).resolved()

@@ -241,14 +241,6 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def newest_version(model_dir: Path) -> Path:
-    versions = sorted((int(p.name), p) for p in model_dir.iterdir()
-                      if p.name.isdigit() and (p / "saved_model.pb").exists())
-    if not versions:
-        raise SystemExit(f"No pushed model under {model_dir}: run `imgpipe run`.")
-    return versions[-1][1]
-
-
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model-dir", type=Path,
@@ -263,10 +255,11 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     from benchmarks.serving_report import render
+    from imgpipe.model_store.in_service import version_in_service
 
     args = parse_args(argv)
     load_at_start = os.getloadavg()
-    source = newest_version(args.model_dir)
+    source = version_in_service(args.model_dir)
     pngs = digit_pngs(64)
     runs: Dict[str, List[dict]] = {key: [] for key in (
         "rest_batch_1_one_client", "rest_batch_1", "rest_batch_1_light_client",

@@ -24,7 +24,7 @@ FIXTURE_IMAGES_PER_CLASS = 60
 
 @dataclasses.dataclass
 class PipelineRun:
-    config: object          # pipelines.config.PipelineConfig (resolved)
+    config: object          # imgpipe.config.PipelineConfig (resolved)
     first: object           # summary of the cold run
     second: object          # summary of the re-run on unchanged data
 
@@ -35,7 +35,7 @@ class PipelineRun:
 
 def write_digit_subset(root: Path, per_class: int) -> Path:
     """The first `per_class` digits of each class, as a class-folder tree."""
-    from pipelines.digits import write_digits
+    from imgpipe.tools.digits import write_digits
     full = write_digits(root.parent / "digits_full")
     for class_dir in sorted(full.iterdir()):
         target = root / class_dir.name
@@ -53,7 +53,7 @@ def digits_subset(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def small_config(digits_subset, tmp_path_factory):
-    from pipelines.config import (EdgeConfig, EvalConfig, PipelineConfig,
+    from imgpipe.config import (EdgeConfig, EvalConfig, PipelineConfig,
                                   TrainConfig)
     return PipelineConfig(
         data_root=digits_subset,
@@ -66,7 +66,7 @@ def small_config(digits_subset, tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def pipeline_run(small_config) -> PipelineRun:
-    from pipelines.local_runner import run_pipeline
+    from imgpipe.runners.local.runner import run_pipeline
     first = run_pipeline(small_config)
     second = run_pipeline(small_config)
     return PipelineRun(small_config, first, second)

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from components.data_gate.errors import DataValidationError
+from imgpipe.components.data_gate.errors import DataValidationError
 
 pytestmark = pytest.mark.e2e
 
@@ -14,8 +14,8 @@ pytestmark = pytest.mark.e2e
 def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
                                                         small_config,
                                                         tmp_path):
-    from pipelines import run_record
-    from pipelines.local_runner import run_pipeline
+    from imgpipe.runners.local import run_record
+    from imgpipe.runners.local.runner import run_pipeline
 
     data = tmp_path / "leaky"
     shutil.copytree(digits_subset, data)

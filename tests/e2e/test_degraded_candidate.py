@@ -25,8 +25,8 @@ def shuffled_labels(source, target):
 
 def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
         pipeline_run, digits_subset, tmp_path):
-    from components.promote import current_labels
-    from pipelines.local_runner import run_pipeline
+    from imgpipe.model_store import current_labels
+    from imgpipe.runners.local.runner import run_pipeline
 
     # A copy of the first runs' store and serving folder: the good model is
     # the blessed baseline and version 1 is stable.

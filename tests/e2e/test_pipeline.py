@@ -38,7 +38,7 @@ def test_unchanged_inputs_are_served_from_cache(pipeline_run):
 
 
 def test_splits_are_deterministic_and_disjoint(pipeline_run):
-    from components.data_gate.metadata_table import read_metadata
+    from imgpipe.components.data_gate.metadata_table import read_metadata
     examples = next(n for n in pipeline_run.first.nodes
                     if n.node_id == "ImageExampleGen").outputs["examples"][0]
     train = read_metadata(examples.uri, "train")
@@ -77,7 +77,7 @@ def test_pixel_signature_matches_bytes_signature(pipeline_run, digits_subset):
 
 
 def test_run_records_lineage_in_ml_metadata(pipeline_run):
-    from pipelines import run_record
+    from imgpipe.runners.local import run_record
     store = run_record.open_store(pipeline_run.config.metadata_path)
     runs = store.get_contexts_by_type("pipeline_run")
     assert len(runs) == 2

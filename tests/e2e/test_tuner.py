@@ -12,8 +12,8 @@ def test_tuner_search_finds_hyperparameters_the_trainer_applies(
         pipeline_run, tmp_path):
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from components.tune.tuner_module import apply_hyperparameters, tuner_fn
-    from pipelines.pipeline import trainer_custom_config
+    from imgpipe.modules.tune.tuner_module import apply_hyperparameters, tuner_fn
+    from imgpipe.pipeline import trainer_custom_config
 
     transform = next(n for n in pipeline_run.first.nodes
                      if n.node_id == "Transform").outputs

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from components.explain.gradcam import ExplainError, GradCam
+from imgpipe.tools.gradcam import ExplainError, GradCam
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import run_record
+from imgpipe.runners.local import run_record
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 UPSTREAM = ("ImageExampleGen", "StatisticsGen", "SchemaGen",

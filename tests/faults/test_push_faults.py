@@ -15,7 +15,8 @@ import shutil
 
 import pytest
 
-from components.push import executor
+from imgpipe.components.push import executor
+from imgpipe.model_store import versions
 from tests.serving.helpers import SteadyLoad, running_server, served_version
 
 pytestmark = pytest.mark.timeout(300)
@@ -47,10 +48,10 @@ def test_failed_push_publishes_nothing_and_the_old_version_serves(
     assert "Could not write version 2" in message
     assert "Nothing was published" in message
     assert sorted(p.name for p in model_base.iterdir()) == ["1"]
-    assert executor.existing_versions(str(model_base)) == [1]
+    assert versions.list_versions(str(model_base)) == [1]
 
     # Space is back: the same push completes as version 2.
     monkeypatch.undo()
     executor._copy_atomically(str(pushed_version), str(model_base), 2,
                               "uri-2")
-    assert executor.existing_versions(str(model_base)) == [1, 2]
+    assert versions.list_versions(str(model_base)) == [1, 2]

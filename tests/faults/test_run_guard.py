@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import run_guard
+from imgpipe.runners.local import run_guard
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 
@@ -43,7 +43,7 @@ def test_lock_is_released_when_its_holder_is_killed(tmp_path):
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import sys, time; from pathlib import Path; "
-         "from pipelines.run_guard import exclusive_run\n"
+         "from imgpipe.runners.local.run_guard import exclusive_run\n"
          "with exclusive_run(Path(sys.argv[1])):\n"
          "    print('held', flush=True); time.sleep(600)", str(tmp_path)],
         stdout=subprocess.PIPE, text=True)
@@ -95,7 +95,7 @@ def test_corrupt_store_is_reported_and_left_untouched(digits_subset,
 
 def test_another_sqlite_file_is_not_taken_for_the_store(tmp_path):
     import sqlite3
-    from pipelines.config import PipelineConfig
+    from imgpipe.config import PipelineConfig
     with sqlite3.connect(tmp_path / "metadata.sqlite") as connection:
         connection.execute("CREATE TABLE notes (text)")
     with pytest.raises(run_guard.RunGuardError,
@@ -105,7 +105,7 @@ def test_another_sqlite_file_is_not_taken_for_the_store(tmp_path):
 
 
 def test_new_metadata_accepts_a_fresh_store_knowingly(tmp_path):
-    from pipelines.config import PipelineConfig
+    from imgpipe.config import PipelineConfig
     _earlier_run(tmp_path)
     config = PipelineConfig(data_root=tmp_path, output_root=tmp_path)
     with pytest.raises(run_guard.RunGuardError):

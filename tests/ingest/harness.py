@@ -38,8 +38,8 @@ def example_gen_properties(input_base: str, ingest=None, train_buckets=8,
                            eval_buckets=2, max_pixels=MAX_PIXELS) -> dict:
     from tfx.utils import proto_utils
 
-    from components.image_example_gen.component import image_example_gen
-    from pipelines.config import IngestConfig
+    from imgpipe.components.image_example_gen.component import image_example_gen
+    from imgpipe.config import IngestConfig
 
     component = image_example_gen(input_base, train_buckets, eval_buckets,
                                   max_pixels, ingest or IngestConfig())
@@ -63,8 +63,8 @@ def simulate_driver(properties: dict) -> dict:
 def run_executor(properties: dict, output: Path) -> Ingested:
     from tfx.types import standard_artifacts
 
-    from components.data_gate.metadata_table import read_metadata
-    from components.image_example_gen.executor import (Executor,
+    from imgpipe.components.data_gate.metadata_table import read_metadata
+    from imgpipe.components.image_example_gen.executor import (Executor,
                                                        read_quarantine)
     import pandas as pd
 
@@ -126,12 +126,12 @@ class Emulator:
 
 def point_client_at(url: Optional[str]) -> None:
     """Sets STORAGE_EMULATOR_HOST and drops the cached client."""
-    from components.image_example_gen import storage
+    from imgpipe.storage import files as storage
     if url is None:
         os.environ.pop("STORAGE_EMULATOR_HOST", None)
     else:
         os.environ["STORAGE_EMULATOR_HOST"] = url
-    storage._client.cache_clear()
+    storage.client.cache_clear()
 
 
 def start_emulator() -> "tuple[subprocess.Popen, Emulator]":

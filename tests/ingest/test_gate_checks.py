@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from components.data_gate import metadata_table, suite
-from pipelines.config import DataGateConfig
+from imgpipe.components.data_gate import metadata_table, suite
+from imgpipe.config import DataGateConfig
 
 VOCABULARY = ["cat", "dog", "owl", "yak"]    # yak has no images
 

@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from components.image_example_gen import storage
+from imgpipe.storage import files as storage
 from tests.ingest import builders
 from tests.ingest.harness import point_client_at, run_example_gen
 from tests.ingest.proxy import DroppingProxy

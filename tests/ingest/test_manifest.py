@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.image_example_gen import manifest
-from pipelines.config import IngestConfig
+from imgpipe.components.image_example_gen import manifest
+from imgpipe.config import IngestConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 

@@ -1,7 +1,7 @@
 """Pipeline wiring owned by ingestion: curated schema, split ratios."""
 from __future__ import annotations
 
-from pipelines.config import DataGateConfig, PipelineConfig
+from imgpipe.config import DataGateConfig, PipelineConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 
@@ -15,7 +15,7 @@ feature { name: "image_raw" type: BYTES presence { min_fraction: 1.0 } }
 def test_an_accepted_schema_replaces_inference(tmp_path):
     from tfx.types import standard_artifacts
 
-    from pipelines.pipeline import create_pipeline
+    from imgpipe.pipeline import create_pipeline
     schema_file = tmp_path / "schema.pbtxt"
     schema_file.write_text(SCHEMA)
     data = builders.class_tree(tmp_path / "data", {"a": 2, "b": 2})
@@ -37,7 +37,7 @@ def test_an_accepted_schema_replaces_inference(tmp_path):
 
 
 def test_without_a_schema_file_schema_gen_infers(tmp_path):
-    from pipelines.pipeline import create_pipeline
+    from imgpipe.pipeline import create_pipeline
     data = builders.class_tree(tmp_path / "data", {"a": 2, "b": 2})
     config = PipelineConfig(data_root=data, output_root=tmp_path / "out")
     ids = {node.id for node in create_pipeline(config).components}

@@ -26,8 +26,8 @@ class Compiled:
 
 
 def kubeflow_config(**changes):
-    from pipelines import beam_presets
-    from pipelines.config import KubeflowConfig
+    from imgpipe.runners.kubeflow import beam_presets
+    from imgpipe.config import KubeflowConfig
     settings = dict(
         image=IMAGE, pipeline_root="gs://test-artifacts/root",
         data_root="gs://test-data/images", model_store="gs://test-models/serving",
@@ -41,12 +41,12 @@ def kubeflow_config(**changes):
 
 
 def pipeline_config():
-    from pipelines.config import PipelineConfig, TrainConfig
+    from imgpipe.config import PipelineConfig, TrainConfig
     return PipelineConfig(data_root=Path("."), train=TrainConfig(epochs=7))
 
 
 def compile_to(path: Path, **changes) -> Compiled:
-    from pipelines.kubeflow_runner import compile_pipeline
+    from imgpipe.runners.kubeflow.runner import compile_pipeline
     config, kubeflow = pipeline_config(), kubeflow_config(**changes)
     compile_pipeline(config, kubeflow, path)
     documents = list(yaml.safe_load_all(path.read_text()))

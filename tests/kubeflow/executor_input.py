@@ -2,7 +2,7 @@
 
 The KFP launcher starts the container command with the executor's args,
 `{{$}}` replaced by the ExecutorInput JSON (inputs, output URIs, the output
-metadata file). Here the command is `pipelines.kubeflow_entrypoint`, called
+metadata file). Here the command is `imgpipe.runners.kubeflow.entrypoint`, called
 in-process with the args from the compiled spec; URIs are local folders.
 """
 from __future__ import annotations
@@ -44,7 +44,7 @@ def output_types(compiled, task: str) -> Dict[str, str]:
 def run_task(compiled, task: str, invocation: dict) -> dict:
     """Runs the task's container args through our entrypoint; returns the
     ExecutorOutput the launcher would read back."""
-    from pipelines import kubeflow_entrypoint
+    from imgpipe.runners.kubeflow import entrypoint as kubeflow_entrypoint
 
     args = [json.dumps(invocation) if arg == "{{$}}" else arg
             for arg in compiled.executor(task)["args"]]

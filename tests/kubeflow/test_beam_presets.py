@@ -20,7 +20,7 @@ def test_preset_is_valid_for_its_runner(name):
                                                       StandardOptions,
                                                       WorkerOptions)
 
-    from pipelines import beam_presets
+    from imgpipe.runners.kubeflow import beam_presets
 
     args = beam_presets.preset_args(name, IMAGE, SETTINGS[name])
     assert beam_presets.validate(args) == []
@@ -35,7 +35,7 @@ def test_dataflow_preset_fields():
                                                       PipelineOptions,
                                                       WorkerOptions)
 
-    from pipelines import beam_presets
+    from imgpipe.runners.kubeflow import beam_presets
 
     options = PipelineOptions(list(beam_presets.preset_args(
         "dataflow", IMAGE, SETTINGS["dataflow"])))
@@ -49,7 +49,7 @@ def test_portable_presets_use_the_sdk_worker_pool_sidecar():
     from apache_beam.options.pipeline_options import (PipelineOptions,
                                                       PortableOptions)
 
-    from pipelines import beam_presets
+    from imgpipe.runners.kubeflow import beam_presets
 
     options = PipelineOptions(list(beam_presets.preset_args(
         "flink", IMAGE, {})))
@@ -60,7 +60,7 @@ def test_portable_presets_use_the_sdk_worker_pool_sidecar():
 
 
 def test_validation_reports_what_beam_rejects():
-    from pipelines import beam_presets
+    from imgpipe.runners.kubeflow import beam_presets
 
     problems = beam_presets.validate([
         "--runner=DataflowRunner", "--project=Not_A_Project",
@@ -77,6 +77,6 @@ def test_validation_reports_what_beam_rejects():
     ("dataflow", {"project": "p"}, "needs region, temp_location"),
 ])
 def test_preset_mistakes_are_named(name, settings, message):
-    from pipelines import beam_presets
+    from imgpipe.runners.kubeflow import beam_presets
     with pytest.raises(ValueError, match=message):
         beam_presets.preset_args(name, IMAGE, settings)

@@ -36,7 +36,7 @@ def test_every_component_is_a_task_and_no_resolver_is_left(compiled):
 
 
 def test_the_dag_is_the_pipeline_graph(compiled):
-    from pipelines.kubeflow_runner import build_pipeline
+    from imgpipe.runners.kubeflow.runner import build_pipeline
 
     pipeline = build_pipeline(compiled.config, compiled.kubeflow)
     expected = {node.id: sorted(up.id for up in node.upstream_nodes)
@@ -100,7 +100,7 @@ def test_image_entrypoint_and_pipeline_root_are_as_configured(compiled):
         container = compiled.executor(name)
         assert container["image"] == IMAGE
         assert container["command"] == [
-            "python", "-m", "pipelines.kubeflow_entrypoint"]
+            "python", "-m", "imgpipe.runners.kubeflow.entrypoint"]
     assert compiled.spec["defaultPipelineRoot"] == "gs://test-artifacts/root"
 
 
@@ -156,7 +156,7 @@ def test_ingestion_is_never_cached_the_rest_is(compiled):
 
 
 def test_output_must_be_yaml(tmp_path, compiled):
-    from pipelines.kubeflow_runner import KubeflowCompileError, compile_pipeline
+    from imgpipe.runners.kubeflow.runner import KubeflowCompileError, compile_pipeline
     with pytest.raises(KubeflowCompileError, match=r"must end in \.yaml"):
         compile_pipeline(compiled.config, compiled.kubeflow,
                          tmp_path / "imgpipe.json")
@@ -167,7 +167,7 @@ def test_patterns_only_the_skipped_driver_resolves_are_refused(compiled):
     from tfx.orchestration.pipeline import Pipeline
     from tfx.proto import example_gen_pb2
 
-    from pipelines.kubeflow_runner import (KubeflowCompileError,
+    from imgpipe.runners.kubeflow.runner import (KubeflowCompileError,
                                            _check_no_driver_patterns)
 
     dated = CsvExampleGen(
@@ -181,7 +181,7 @@ def test_patterns_only_the_skipped_driver_resolves_are_refused(compiled):
 
 
 def test_the_local_pipeline_keeps_its_resolver_and_paths(compiled):
-    from pipelines.pipeline import create_pipeline
+    from imgpipe.pipeline import create_pipeline
 
     local = create_pipeline(compiled.config)
     ids = {node.id for node in local.components}
@@ -195,7 +195,7 @@ def test_cli_compile_writes_a_spec_with_the_chosen_beam_preset(tmp_path):
     import yaml
     from typer.testing import CliRunner
 
-    from pipelines.cli import app
+    from imgpipe.cli.main import app
 
     output = tmp_path / "cli.yaml"
     result = CliRunner().invoke(app, [
@@ -213,7 +213,7 @@ def test_cli_compile_writes_a_spec_with_the_chosen_beam_preset(tmp_path):
 def test_cli_compile_refuses_a_bad_beam_setting_before_compiling(tmp_path):
     from typer.testing import CliRunner
 
-    from pipelines.cli import app
+    from imgpipe.cli.main import app
 
     result = CliRunner().invoke(app, [
         "kubeflow", "compile", "--output", str(tmp_path / "x.yaml"),

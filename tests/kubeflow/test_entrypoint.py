@@ -14,7 +14,7 @@ EXAMPLES_TYPE = {"instanceSchema": "title: tfx.Examples\ntype: object\n"}
 
 
 def test_untyped_and_system_typed_inputs_get_their_declared_type():
-    from pipelines.kubeflow_entrypoint import restore_input_types
+    from imgpipe.runners.kubeflow.entrypoint import restore_input_types
 
     invocation = {"inputs": {"artifacts": {
         "examples": {"artifacts": [{"uri": "gs://b/e", "type": {}}]},
@@ -47,7 +47,7 @@ def test_extra_artifact_titles_import_as_their_classes(title, class_name):
         kubeflow_v2_entrypoint_utils as entrypoint_utils
     from tfx.utils import import_utils
 
-    from pipelines.kubeflow_entrypoint import register_extra_artifact_types
+    from imgpipe.runners.kubeflow.entrypoint import register_extra_artifact_types
 
     register_extra_artifact_types()
     schema = pipeline_spec_pb2.ArtifactTypeSchema(

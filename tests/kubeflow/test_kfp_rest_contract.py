@@ -16,7 +16,7 @@ from tests.kubeflow.kfp_api_recorder import KfpApiRecorder
 
 
 def invoke(*args):
-    from pipelines.cli import app
+    from imgpipe.cli.main import app
     return CliRunner().invoke(app, ["kubeflow", *args])
 
 

@@ -67,7 +67,7 @@ def write_tfma_output(folder: Path) -> Path:
 
 
 def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
-    from pipelines.kfp_ui import gate_markdown
+    from imgpipe.runners.kubeflow.ui import gate_markdown
     text = gate_markdown(PASSED)
     assert text.startswith("### Data gate: passed")
     assert "| expect_column_values_to_be_between | width | warning | 2 |" in text
@@ -75,7 +75,7 @@ def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
 
 
 def test_gate_html_is_one_escaped_page():
-    from pipelines.kfp_ui import gate_html
+    from imgpipe.runners.kubeflow.ui import gate_html
     failed = {**PASSED, "schema_anomalies": ["train/label: <unexpected>"]}
     page = gate_html(failed)
     assert page.startswith("<!DOCTYPE html>") and "<link" not in page
@@ -83,7 +83,7 @@ def test_gate_html_is_one_escaped_page():
 
 
 def test_candidate_metrics_overall_and_per_class(tmp_path):
-    from pipelines.kfp_ui import evaluation_metrics
+    from imgpipe.runners.kubeflow.ui import evaluation_metrics
     metrics = evaluation_metrics(str(write_tfma_output(tmp_path / "eval")),
                                  CLASSES)
     assert metrics == {"accuracy": 0.8333, "accuracy[cat]": 0.8,
@@ -91,7 +91,7 @@ def test_candidate_metrics_overall_and_per_class(tmp_path):
 
 
 def test_confusion_matrix_in_kfp_classification_metrics_layout(tmp_path):
-    from pipelines.kfp_ui import confusion_matrix
+    from imgpipe.runners.kubeflow.ui import confusion_matrix
     result = confusion_matrix(str(write_tfma_output(tmp_path / "eval")),
                               CLASSES)["confusionMatrix"]
     assert [spec["displayName"] for spec in result["annotationSpecs"]] == CLASSES

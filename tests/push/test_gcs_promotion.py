@@ -9,11 +9,11 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from components.promote import (PromotionError, current_labels, promote,
+from imgpipe.model_store import (PromotionError, current_labels, promote,
                                 register_pushed_version, rollback,
                                 show_history)
-from components.promote import store as promote_store
-from components.push import gcs
+from imgpipe.model_store import store as promote_store
+from imgpipe.storage import gcs
 
 
 def add_version(base: str, version: int, accuracy: float) -> None:
@@ -31,7 +31,7 @@ def base(bucket) -> str:
 
 
 def imgpipe(*args: str):
-    from pipelines.cli import app
+    from imgpipe.cli.main import app
     return CliRunner().invoke(app, list(args))
 
 

@@ -7,8 +7,10 @@ import threading
 
 import pytest
 
-from components.promote import current_labels, show_history
-from components.push import gcs, gcs_publish
+from imgpipe.model_store import current_labels, show_history
+from imgpipe.components.push import gcs_publish
+from imgpipe.model_store import versions
+from imgpipe.storage import gcs
 from tests.push.harness import (REPORT_FILES, model_folder, report_folder,
                                 run_push)
 
@@ -78,7 +80,7 @@ def test_a_re_push_of_the_same_model_changes_nothing(base, tmp_path):
 def test_a_new_model_becomes_the_next_version_and_canary(base, tmp_path):
     run_push(model_folder(tmp_path / "model" / "1", "a"), base)
     run_push(model_folder(tmp_path / "model" / "2", "b"), base)
-    assert gcs_publish.existing_versions(base) == [1, 2]
+    assert versions.list_versions(base) == [1, 2]
     assert current_labels(base) == {"stable": 1, "canary": 2}
     assert gcs.read(gcs.join(base, "2/saved_model.pb"))[0] == b"saved model b"
 
@@ -114,7 +116,7 @@ def test_a_push_cut_short_is_never_loadable_and_is_finished_by_a_re_push(
     run_push(model, base, pushed_uri=tmp_path / "retry")
     assert objects(base) == {f"1/{name}" for name in VERSION_FILES
                              if "model_report" not in name}
-    assert gcs_publish.existing_versions(base) == [1]   # same number
+    assert versions.list_versions(base) == [1]   # same number
 
 
 def test_publishing_copies_saved_model_pb_last(base, tmp_path, monkeypatch):

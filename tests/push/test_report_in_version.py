@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from components.push import executor, extras
+from imgpipe.components.push import executor, extras
+from imgpipe.model_store import versions
 from tests.push.harness import REPORT_FILES, model_folder, report_folder, \
     run_push
 
@@ -25,13 +26,13 @@ def test_a_local_push_carries_the_report_with_working_links(tmp_path):
 def test_a_push_without_a_report_still_pushes(tmp_path):
     base = tmp_path / "serving" / "digits"
     run_push(model_folder(tmp_path / "model" / "1", "a"), str(base))
-    assert executor.existing_versions(str(base)) == [1]
+    assert versions.list_versions(str(base)) == [1]
     assert not (base / "1" / extras.REPORT_DIR).exists()
 
 
 def test_the_pusher_takes_the_report_as_an_input(tmp_path):
-    from pipelines.config import PipelineConfig
-    from pipelines.pipeline import create_pipeline
+    from imgpipe.config import PipelineConfig
+    from imgpipe.pipeline import create_pipeline
 
     (tmp_path / "data" / "a").mkdir(parents=True)
     pipeline = create_pipeline(PipelineConfig(

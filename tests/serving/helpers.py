@@ -41,8 +41,8 @@ def wait_until(condition: Callable[[], bool], timeout: float = 60,
 def running_server(model_dir: Path, model_config: Optional[Path] = None,
                    **app_settings) -> Iterator[httpx.Client]:
     """The real uvicorn server in a thread; yields a client bound to it."""
-    from components.serve.app import AppSettings
-    from components.serve.server import (ServerSettings, bound_port,
+    from imgpipe.serving.app import AppSettings
+    from imgpipe.serving.server import (ServerSettings, bound_port,
                                          build_server)
 
     app_settings.setdefault("poll_seconds", 0.2)

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from components.promote import (PromotionError, auto_promote, current_labels,
+from imgpipe.model_store import (PromotionError, auto_promote, current_labels,
                                 promote, register_pushed_version, rollback,
                                 show_history)
-from components.promote import models_config
-from components.promote.history import stable_lineage
-from components.promote.models_config import ServingPaths
-from components.promote.policy import may_promote
+from imgpipe.model_store import models_config
+from imgpipe.model_store.history import stable_lineage
+from imgpipe.model_store.models_config import ServingPaths
+from imgpipe.model_store.policy import may_promote
 
 
 def add_version(model_dir: Path, version: int, accuracy=None) -> None:

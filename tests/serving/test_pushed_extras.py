@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from components.promote import show_history
-from components.promote.models_config import find_model, labels_of, read_config
-from components.push import extras
-from components.serve.loader import WARMUP_FILE, recorded_warmup
+from imgpipe.model_store import show_history
+from imgpipe.model_store.models_config import find_model, labels_of, read_config
+from imgpipe.components.push import extras
+from imgpipe.serving.loader import WARMUP_FILE, recorded_warmup
 
 
 def test_the_pushed_version_records_its_evaluation(pipeline_run):
@@ -52,22 +52,29 @@ def test_the_first_push_is_stable_and_canary_and_recorded_once(pipeline_run):
                                   ("push", "canary", None, 1)]
 
 
-def test_evaluation_is_found_beside_the_blessing(tmp_path):
-    blessing = tmp_path / "Evaluator" / "blessing" / "12"
-    evaluation = tmp_path / "Evaluator" / "evaluation" / "12"
-    blessing.mkdir(parents=True)
-    assert extras.evaluation_uri_for(str(blessing)) is None   # not there yet
-    evaluation.mkdir(parents=True)
-    assert extras.evaluation_uri_for(str(blessing)) == str(evaluation)
-    assert extras.evaluation_uri_for(str(tmp_path / "other" / "12")) is None
+def test_a_missing_or_unreadable_evaluation_says_so(tmp_path):
     record = extras.evaluation_record(None, "model-uri")
-    assert record["accuracy"] is None and "no Evaluator output" in record["note"]
+    assert record["accuracy"] is None and "no evaluation" in record["note"]
+    empty = tmp_path / "kfp-run-7" / "Evaluator" / "evaluation"
+    empty.mkdir(parents=True)
+    record = extras.evaluation_record(str(empty), "model-uri")
+    assert record["accuracy"] is None and str(empty) in record["note"]
+
+
+def test_the_record_reads_the_evaluation_it_is_given(pipeline_run):
+    """Whatever the launcher's layout: the record comes from the Evaluator
+    output passed as an input, not from a path next to the blessing."""
+    record = json.loads((pipeline_run.serving_dir / "1" /
+                         extras.EVALUATION_FILE).read_text())
+    assert record["accuracy"] is not None and record["accuracy"] >= 0.9
+    assert record["example_count"] > 0
+    assert "/Evaluator/evaluation/" in record["evaluation_uri"]
 
 
 def test_the_pusher_labels_local_pushes_and_survives_a_broken_config(
         tmp_path, caplog):
-    from components.promote import current_labels
-    from components.push import executor
+    from imgpipe.model_store import current_labels
+    from imgpipe.components.push import executor
     base = tmp_path / "serving" / "digits"
     base.mkdir(parents=True)
     executor._register_as_canary(str(base), 1)

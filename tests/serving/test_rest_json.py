@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from components.serve import rest_json
-from components.serve.errors import ServingError
-from components.serve.rest_json import InputSpec
+from imgpipe.serving import rest_json
+from imgpipe.serving.errors import ServingError
+from imgpipe.serving.rest_json import InputSpec
 
 BYTES = {"image_bytes": InputSpec("DT_STRING", (None,))}
 PIXELS = {"pixels": InputSpec("DT_FLOAT", (None, None, None, None))}
@@ -114,7 +114,7 @@ def test_outputs_named_bytes_are_base64_and_batches_must_agree():
 
 
 def test_error_codes_map_to_tf_serving_http_statuses():
-    from components.serve import errors
+    from imgpipe.serving import errors
     assert errors.invalid_argument("x").http_status == 400
     assert errors.not_found("x").http_status == 404
     assert errors.unavailable("x").http_status == 503

@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from components.promote import register_pushed_version
-from components.serve.bind import is_loopback
+from imgpipe.model_store import register_pushed_version
+from imgpipe.serving.bind import is_loopback
 from tests.serving.helpers import b64, push_copy, running_server, wait_until
 
 pytestmark = pytest.mark.timeout(300)

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from tensorflow_serving.config import file_system_storage_path_source_pb2 as source_pb2
 
-from components.serve.errors import ServingError
-from components.serve.served_model import ServedModel, version_status_entries
-from components.serve.versions import (aspired_versions, folder_fingerprint,
-                                       version_folders)
+from imgpipe.serving.errors import ServingError
+from imgpipe.serving.served_model import ServedModel, version_status_entries
+from imgpipe.model_store.versions import folder_fingerprint, version_folders
+from imgpipe.serving.version_policy import aspired_versions
 
 
 def policy(text: str):

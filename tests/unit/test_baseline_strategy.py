@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from tfx.types import standard_artifacts
 
-from components.evaluate.baseline_strategy import latest_blessed_other_than
+from imgpipe.components.evaluate.baseline_strategy import latest_blessed_other_than
 
 
 def model(artifact_id):

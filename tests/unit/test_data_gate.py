@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from components.data_gate import gate, metadata_table, suite
-from components.data_gate.errors import DataValidationError
-from pipelines.config import DataGateConfig
+from imgpipe.components.data_gate import gate, metadata_table, suite
+from imgpipe.components.data_gate.errors import DataValidationError
+from imgpipe.config import DataGateConfig
 
 CLASSES = ["0", "1", "2"]
 

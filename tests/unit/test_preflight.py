@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from pipelines.preflight import DataPathError, check_data_root
+from imgpipe.runners.local.preflight import DataPathError, check_data_root
 from tests.unit.images import png_bytes
 
 

@@ -1,7 +1,8 @@
 """Numbered, idempotent, atomic pushes."""
 from __future__ import annotations
 
-from components.push import executor
+from imgpipe.components.push import executor
+from imgpipe.model_store import versions
 
 
 def fake_model(path):
@@ -16,9 +17,9 @@ def test_versions_are_numbered_and_a_model_is_found_by_its_source(tmp_path):
     model = fake_model(tmp_path / "model")
     executor._copy_atomically(str(model), str(base), 1, "uri-a")
     executor._copy_atomically(str(model), str(base), 2, "uri-b")
-    assert executor.existing_versions(str(base)) == [1, 2]
-    assert executor.version_holding(str(base), "uri-b") == 2
-    assert executor.version_holding(str(base), "uri-c") is None
+    assert versions.list_versions(str(base)) == [1, 2]
+    assert versions.version_holding(str(base), "uri-b") == 2
+    assert versions.version_holding(str(base), "uri-c") is None
     assert (base / "2" / "saved_model.pb").read_bytes() == b"model"
     assert not list(base.glob(".staging-*"))
 
@@ -30,4 +31,4 @@ def test_a_leftover_staging_folder_is_replaced(tmp_path):
     executor._copy_atomically(str(fake_model(tmp_path / "m")), str(base), 1,
                               "uri")
     assert not (base / "1" / "junk").exists()
-    assert executor.existing_versions(str(base)) == [1]
+    assert versions.list_versions(str(base)) == [1]

@@ -1,0 +1,179 @@
+"""`imgpipe`: the command line of the image-classification pipeline.
+
+Heavy libraries (TensorFlow, TFX, Great Expectations) are imported inside the
+commands that need them, so `imgpipe --help` answers at once.
+"""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+# Before anything imports TensorFlow: its C++ start-up lines (CUDA plugins on
+# a CPU machine) and the Google clients' Python-version FutureWarnings are
+# not actionable for a user.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+warnings.filterwarnings("ignore", category=FutureWarning)
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
+                              PipelineConfig, TrainConfig)
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Image-classification pipeline: ingest, validate, "
+                       "augment, transform, train, evaluate, push.")
+console = Console(stderr=True)
+
+DEFAULT_OUTPUT = Path("output")
+DEFAULT_DIGITS = DEFAULT_OUTPUT / "data" / "digits"
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[bold red]Error:[/] {message}")
+    raise typer.Exit(code)
+
+
+@app.command()
+def run(
+    data: Optional[Path] = typer.Option(
+        None, help="Folder of class sub-folders. Default: scikit-learn's "
+                   "digits, written once under OUTPUT/data/digits."),
+    output: Path = typer.Option(DEFAULT_OUTPUT, help="Pipeline root, ML "
+                                "Metadata store and serving folder live here."),
+    epochs: int = typer.Option(TrainConfig.epochs, min=1),
+    batch_size: int = typer.Option(TrainConfig.batch_size, min=1),
+    image_size: Optional[int] = typer.Option(
+        None, min=8, help="Side of the square model input. Default: 16 for "
+        f"the embedded digits, {PipelineConfig.image_size} for --data."),
+    channels: int = typer.Option(PipelineConfig.channels, min=1, max=3,
+                                 help="1 (grey) or 3 (RGB)."),
+    copies: int = typer.Option(AugmentConfig.copies, min=0,
+                               help="Augmented copies per train image."),
+    rebalance_to: float = typer.Option(
+        AugmentConfig.rebalance_to, min=0, max=1,
+        help="Oversample classes up to this fraction of the largest."),
+    architecture: str = typer.Option(
+        TrainConfig.architecture,
+        help="small_cnn, residual_cnn or transfer."),
+    online_augmentation: bool = typer.Option(
+        TrainConfig.online_augmentation,
+        help="Also augment randomly every epoch inside the Trainer."),
+    seed: int = typer.Option(TrainConfig.seed),
+    min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
+    model_name: str = typer.Option(PipelineConfig.model_name),
+    no_cache: bool = typer.Option(False, help="Re-run every component."),
+    auto_promote: bool = typer.Option(
+        False, help="Promote the pushed canary to stable when its "
+                    "evaluation is at least the stable version's."),
+    edge_export: bool = typer.Option(
+        False, help="Also export TensorFlow Lite float32/float16/int8 models, "
+                    "each published only within 1 point of the SavedModel's "
+                    "eval accuracy."),
+    new_metadata: bool = typer.Option(
+        False, help="Start a new ML Metadata store although earlier runs "
+                    "exist (their cache and blessed baseline are lost)."),
+) -> None:
+    """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
+    from imgpipe.runners.local import preflight
+    from imgpipe.cli.report import print_summary
+
+    if channels == 2:
+        _fail("--channels must be 1 (grey) or 3 (RGB).", 2)
+    if data is None:
+        from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+        data = write_digits(output / "data" / "digits")
+        image_size = image_size or DIGITS_IMAGE_SIZE
+    image_size = image_size or PipelineConfig.image_size
+    try:
+        counts = preflight.check_data_root(data)
+    except preflight.DataPathError as error:
+        _fail(str(error), 2)
+    config = PipelineConfig(
+        data_root=data, output_root=output, model_name=model_name,
+        image_size=image_size, channels=channels,
+        augment=AugmentConfig(copies=copies, rebalance_to=rebalance_to),
+        train=TrainConfig(epochs=epochs, batch_size=batch_size,
+                          architecture=architecture, seed=seed,
+                          online_augmentation=online_augmentation),
+        evaluation=EvalConfig(min_accuracy=min_accuracy,
+                              **({"num_classes": len(counts)} if counts
+                                 else {})),
+        edge=EdgeConfig(enabled=edge_export),
+        enable_cache=not no_cache, auto_promote=auto_promote)
+    console.print(f"Data: {data} ({sum(counts.values())} images, "
+                  f"{len(counts)} classes)" if counts else f"Data: {data}")
+    summary = _run_with_progress(config, new_metadata)
+    print_summary(console, config.resolved(), summary)
+    if config.auto_promote and summary.pushed_version:
+        from imgpipe.model_store import auto_promote as promote_canary
+        result = promote_canary(Path(config.resolved().serving_dir),
+                                enabled=True)
+        console.print(f"Auto-promote: {result.message}")
+
+
+def _run_with_progress(config: PipelineConfig, new_metadata: bool):
+    from imgpipe.runners.local.runner import quiet_logs, run_pipeline
+    from imgpipe.cli.report import describe_failure
+    from imgpipe.runners.local.run_guard import RunGuardError
+
+    log_file = (config.output_root / "logs" /
+                time.strftime("run-%Y%m%d-%H%M%S.log")).resolve()
+    quiet_logs(log_file)
+    started, finished = {}, set()
+
+    def on_progress(event: str, node: str) -> None:
+        if event == "running":
+            started[node] = time.perf_counter()
+            status.update(f"[bold]{node}[/] running...")
+        else:
+            finished.add(node)
+            console.print(f"  [green]done[/] {node:<32} "
+                          f"{time.perf_counter() - started[node]:6.1f} s")
+
+    console.print(f"Full log: {log_file}")
+    with console.status("Starting the pipeline...") as status:
+        try:
+            return run_pipeline(config, on_progress, new_metadata)
+        except RunGuardError as error:
+            _fail(str(error), 2)
+        except Exception as error:  # noqa: BLE001 - shown without traceback
+            failed = [node for node in started if node not in finished]
+            _fail(describe_failure(error, failed[-1] if failed else None,
+                                   log_file))
+
+
+@app.command()
+def predict(
+    images: List[Path] = typer.Argument(..., help="Image files to classify."),
+    model_dir: Path = typer.Option(
+        DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
+        help="A pushed model's folder (its newest version is used), one "
+             "version's SavedModel folder, or a .tflite file from "
+             "`imgpipe export-edge`."),
+    top_k: int = typer.Option(3, min=1),
+    server: Optional[str] = typer.Option(
+        None, help="Ask a model server (`imgpipe serve` or TF Serving) "
+                   "instead: http://127.0.0.1:8501, or a model path on it "
+                   "such as .../v1/models/digits/labels/canary."),
+) -> None:
+    """Classify images with a pushed SavedModel; prints the top-k classes."""
+    from imgpipe.tools.predict import predict_files
+
+    try:
+        for path, ranked in predict_files(model_dir, images, top_k, server):
+            shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
+            typer.echo(f"{path}: {shown}")
+    except (FileNotFoundError, ValueError) as error:
+        _fail(str(error), 2)
+
+
+from imgpipe.cli import serving as cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
+from imgpipe.cli import kubeflow as cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
+from imgpipe.cli import explain as cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain, export-edge
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,94 @@
+"""The Beam pipeline of the Augment component.
+
+Train split: every original example plus `copies` augmented ones. Eval split:
+copied untouched, so the model is judged on real images only.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Dict, Iterator, Optional
+
+import apache_beam as beam
+import tensorflow as tf
+
+from imgpipe.components.augment import ops
+from imgpipe.config import AugmentConfig
+
+AUG_SEPARATOR = "#aug"
+
+
+def _bytes(example: tf.train.Example, name: str) -> bytes:
+    return example.features.feature[name].bytes_list.value[0]
+
+
+def _label(serialized: bytes) -> int:
+    example = tf.train.Example.FromString(serialized)
+    return int(example.features.feature["label"].int64_list.value[0])
+
+
+def rebalancing_copies(image_id: str, label: int, counts: Dict[int, int],
+                       config: AugmentConfig) -> int:
+    """Extra copies of this image so its class reaches `rebalance_to` of the
+    largest class. The fractional part is assigned by a hash of the image id,
+    so the class total is right in expectation and reruns are identical."""
+    if not config.rebalance_to or not counts:
+        return 0
+    per_image = 1 + config.copies
+    target = config.rebalance_to * max(counts.values()) * per_image
+    have = counts[label] * per_image
+    wanted = max(0.0, target - have) / counts[label]
+    whole, fraction = int(wanted), wanted - int(wanted)
+    digest = hashlib.sha256(f"rebalance:{image_id}".encode()).digest()
+    return whole + (int.from_bytes(digest[:8], "little") / 2**64 < fraction)
+
+
+def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
+                     counts: Optional[Dict[int, int]] = None
+                     ) -> Iterator[bytes]:
+    """The original, then its augmented copies, as serialized tf.Examples."""
+    yield serialized
+    original = tf.train.Example.FromString(serialized)
+    image_id = _bytes(original, "image_id").decode()
+    extra = rebalancing_copies(image_id, _label(serialized), counts or {},
+                               config)
+    for copy_index in range(1, config.copies + extra + 1):
+        params = ops.sample_params(config, ops.rng_for(image_id, copy_index,
+                                                       seed))
+        png = ops.augment_png(_bytes(original, "image_raw"), params)
+        copy = tf.train.Example()
+        copy.CopyFrom(original)
+        features = copy.features.feature
+        features["image_raw"].bytes_list.value[:] = [png]
+        features["image_id"].bytes_list.value[:] = [
+            f"{image_id}{AUG_SEPARATOR}{copy_index}".encode()]
+        features["format"].bytes_list.value[:] = [b"PNG"]
+        features["byte_size"].int64_list.value[:] = [len(png)]
+        features["content_hash"].bytes_list.value[:] = [
+            hashlib.sha256(png).hexdigest().encode()]
+        yield copy.SerializeToString(deterministic=True)
+
+
+def _split_files(uri: str, split: str) -> str:
+    return os.path.join(uri, f"Split-{split}", "*")
+
+
+def _write(pcoll: beam.PCollection, uri: str, split: str) -> None:
+    _ = pcoll | f"Write[{split}]" >> beam.io.WriteToTFRecord(
+        os.path.join(uri, f"Split-{split}", "data_tfrecord"),
+        file_name_suffix=".gz")
+
+
+def build(pipeline: beam.Pipeline, input_uri: str, output_uri: str,
+          config: AugmentConfig, seed: int) -> None:
+    originals = pipeline | "ReadTrain" >> beam.io.ReadFromTFRecord(
+        _split_files(input_uri, "train"))
+    counts = (originals
+              | "Labels" >> beam.Map(_label)
+              | "CountPerClass" >> beam.combiners.Count.PerElement())
+    train = originals | "Augment" >> beam.FlatMap(
+        augmented_copies, config, seed, counts=beam.pvalue.AsDict(counts))
+    _write(train, output_uri, "train")
+    evaluation = pipeline | "ReadEval" >> beam.io.ReadFromTFRecord(
+        _split_files(input_uri, "eval"))
+    _write(evaluation, output_uri, "eval")

@@ -1,0 +1,43 @@
+"""Augment: adds deterministic augmented copies of the train split (Beam).
+
+It consumes the data gate's report, so it only runs on data that passed.
+"""
+
+import json
+
+import apache_beam as beam
+from tfx.dsl.component.experimental.annotations import (
+    BeamComponentParameter, InputArtifact, OutputArtifact, Parameter)
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types.standard_artifacts import Examples, ExampleValidationMetrics
+
+
+@component(use_beam=True)
+def Augment(examples: InputArtifact[Examples],
+            data_gate_report: InputArtifact[ExampleValidationMetrics],
+            augmented_examples: OutputArtifact[Examples],
+            augment_config: Parameter[str],
+            seed: Parameter[int],
+            beam_pipeline: BeamComponentParameter[beam.Pipeline] = None) -> None:
+    import tensorflow as tf
+    from tfx.components.util import examples_utils
+    from tfx.proto import example_gen_pb2
+    from tfx.types import artifact_utils
+
+    from imgpipe.components.augment import beam_augment
+    from imgpipe.components.image_example_gen.executor import LABELS_FILE
+    from imgpipe.config import AugmentConfig
+
+    settings = json.loads(augment_config)
+    config = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v
+                              for k, v in settings.items()})
+    with beam_pipeline as pipeline:
+        beam_augment.build(pipeline, examples.uri, augmented_examples.uri,
+                           config, seed)
+    augmented_examples.split_names = artifact_utils.encode_split_names(
+        ["train", "eval"])
+    examples_utils.set_payload_format(augmented_examples,
+                                      example_gen_pb2.FORMAT_TF_EXAMPLE)
+    # The vocabulary travels with the examples it describes.
+    tf.io.gfile.copy(f"{examples.uri}/{LABELS_FILE}",
+                     f"{augmented_examples.uri}/{LABELS_FILE}", overwrite=True)

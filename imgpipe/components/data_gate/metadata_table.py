@@ -1,0 +1,66 @@
+"""The per-image metadata table the Great Expectations suite runs over.
+
+One row per ingested image (train and eval) and one per quarantined file, so
+the suite sees everything that was offered to the pipeline. Derived columns
+(class counts, cross-split leakage, drift from the previous span) are
+computed here because GX expectations are per-column: this keeps each check a
+plain, readable expectation.
+"""
+from __future__ import annotations
+
+from typing import Iterable, List, Optional
+
+import pandas as pd
+
+from imgpipe.components.data_gate import drift
+
+METADATA_COLUMNS = ("image_id", "label", "label_name", "format", "height",
+                    "width", "channels", "byte_size", "content_hash")
+
+
+def read_metadata(examples_uri: str, split: str) -> pd.DataFrame:
+    """Reads the metadata columns (never the pixels) of one split."""
+    import tensorflow as tf
+
+    from imgpipe.components.image_example_gen.image_records import example_metadata
+
+    pattern = f"{examples_uri}/Split-{split}/*"
+    rows = [example_metadata(tf.train.Example.FromString(record.numpy()))
+            for record in tf.data.TFRecordDataset(tf.io.gfile.glob(pattern),
+                                                  compression_type="GZIP")]
+    frame = pd.DataFrame(rows, columns=list(METADATA_COLUMNS))
+    frame["split"] = split
+    return frame
+
+
+def build_table(splits: Iterable[pd.DataFrame], quarantined: List[dict],
+                reference: Optional[List[dict]] = None) -> pd.DataFrame:
+    """`reference`: the previous span's metadata rows, when there is one."""
+    images = pd.concat(list(splits), ignore_index=True)
+    images["decodable"] = 1
+    rejected = pd.DataFrame(
+        [{"image_id": q["image_id"], "quarantine_reason": q["reason"],
+          "decodable": 0, "split": "quarantined"} for q in quarantined])
+    table = pd.concat([images, rejected], ignore_index=True)
+    if "quarantine_reason" not in table:
+        table["quarantine_reason"] = None
+
+    ingested = table["decodable"] == 1
+    counts = table[ingested].groupby("label_name")["image_id"].transform("count")
+    table["class_count"] = counts.reindex(table.index)
+    smallest = counts.min() if len(counts) else 1
+    table["class_count_over_smallest"] = table["class_count"] / max(smallest, 1)
+
+    train_hashes = set(table.loc[table["split"] == "train", "content_hash"])
+    table["leaked_into_eval"] = (
+        (table["split"] == "eval") & table["content_hash"].isin(train_hashes))
+    if reference:
+        for column, value in drift.measure(images,
+                                           pd.DataFrame(reference)).items():
+            # The same value on every ingested row: GX bounds its maximum.
+            table[column] = pd.Series(value, index=table.index).where(ingested)
+    return table
+
+
+def has_drift_columns(table: pd.DataFrame) -> bool:
+    return drift.LABEL_DRIFT in table

@@ -1,0 +1,37 @@
+"""EdgeExport: TFLite variants of the trained model, as a pipeline step.
+
+No `from __future__ import annotations` here: TFX reads the annotations of
+the component function to build its spec.
+
+Runs beside the Evaluator when `PipelineConfig.edge.enabled`; its report
+feeds the model report. The output is a standard `ModelRun` artifact (the
+run's by-products, like the training logs): a `Model` would be one more
+candidate for the baseline resolver and the Kubeflow baseline step.
+"""
+from tfx.dsl.component.experimental.annotations import (InputArtifact,
+                                                        OutputArtifact,
+                                                        Parameter)
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types import standard_artifacts
+
+
+@component
+def EdgeExport(
+        model: InputArtifact[standard_artifacts.Model],
+        examples: InputArtifact[standard_artifacts.Examples],
+        edge_models: OutputArtifact[standard_artifacts.ModelRun],
+        formats: Parameter[str] = "float32,float16,int8",
+        max_accuracy_drop: Parameter[float] = 0.01,
+        representative_images: Parameter[int] = 200,
+        code: Parameter[str] = "") -> None:
+    """The published .tflite files, edge_model.json and edge_report.json in
+    `edge_models`. `code` is the module fingerprint (cache invalidation)."""
+    from pathlib import Path
+
+    from imgpipe.components.edge_export.export import export_version
+    report = export_version(
+        Path(model.uri) / "Format-Serving", Path(examples.uri),
+        Path(edge_models.uri), formats.split(","), max_accuracy_drop,
+        representative_images)
+    edge_models.set_string_custom_property("published", ",".join(
+        v["format"] for v in report["variants"] if v["published"]))

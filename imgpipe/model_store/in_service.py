@@ -1,0 +1,53 @@
+"""The model in service: the version that holds the `stable` label.
+
+One definition for every reader: `imgpipe predict` and `explain`, the
+serving benchmark and the Evaluator's baseline all mean this version when
+they say "the served model", not the newest folder (after a rollback, or a
+canary never promoted, the newest folder is not what serves).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Union
+
+from imgpipe.model_store.actions import current_labels
+from imgpipe.model_store.models_config import STABLE
+from imgpipe.model_store.versions import SAVED_MODEL, list_versions
+
+ModelDir = Union[str, Path]
+
+
+class NoServedModel(FileNotFoundError):
+    """No version can be served from this model dir; the message says why."""
+
+
+def stable_version(model_dir: ModelDir, model_name: Optional[str] = None
+                   ) -> Optional[int]:
+    """The `stable` version, or None when no version holds the label."""
+    return current_labels(model_dir, model_name).get(STABLE)
+
+
+def version_in_service(model_dir: ModelDir) -> Path:
+    """The folder to load for "the model in `model_dir`".
+
+    `model_dir` may be a version folder itself; otherwise the `stable`
+    version of models.config, or, for a folder of versions never registered
+    in a models.config, the newest complete one."""
+    model_dir = Path(model_dir)
+    if (model_dir / SAVED_MODEL).exists():
+        return model_dir
+    complete = list_versions(str(model_dir), complete_only=True)
+    stable = stable_version(model_dir)
+    if stable is not None:
+        if stable not in complete:
+            raise NoServedModel(
+                f"models.config names version {stable} of {model_dir} as "
+                f"stable, but {model_dir / str(stable)} holds no "
+                f"{SAVED_MODEL}. Restore it, or `imgpipe rollback` / "
+                "`imgpipe promote` to a version that exists.")
+        return model_dir / str(stable)
+    if not complete:
+        raise NoServedModel(
+            f"No SavedModel under {model_dir}: expected {SAVED_MODEL} there "
+            "or in numbered version folders. Run `imgpipe run` first.")
+    return model_dir / str(complete[-1])

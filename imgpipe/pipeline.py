@@ -1,0 +1,166 @@
+"""The one pipeline factory, shared by every orchestrator.
+
+`create_pipeline(config)` returns the same TFX pipeline for the local
+LocalDagRunner and for Kubeflow Pipelines; runners only add where metadata
+lives and how the pipeline is launched.
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any, Callable, Optional
+
+# Imported module by module: `tfx.v1` also imports the Google Cloud AI
+# Platform extensions (about 15 s here) that this pipeline never uses.
+from tfx.components import (Evaluator, ExampleValidator, SchemaGen,
+                            StatisticsGen, Trainer, Transform, Tuner)
+from tfx.components.schema_gen.import_schema_gen.component import \
+    ImportSchemaGen
+from tfx.orchestration.pipeline import Pipeline
+from tfx.proto import pusher_pb2
+
+from imgpipe.components.augment.component import Augment
+from imgpipe.components.data_gate.component import DataGate
+from imgpipe.components.evaluate.baseline_strategy import baseline_resolver
+from imgpipe.components.evaluate.eval_config import build_eval_config
+from imgpipe.components.image_example_gen.component import image_example_gen
+from imgpipe.components.edge_export.component import EdgeExport
+from imgpipe.components.model_report.component import ModelReport
+from imgpipe.components.push.component import ServingPusher
+from imgpipe import code_version
+from imgpipe.config import PipelineConfig
+
+PREPROCESSING_FN = "imgpipe.modules.transform.preprocessing.preprocessing_fn"
+RUN_FN = "imgpipe.modules.train.trainer_module.run_fn"
+TUNER_FN = "imgpipe.modules.tune.tuner_module.tuner_fn"
+
+
+@dataclasses.dataclass(frozen=True)
+class OrchestratorOverrides:
+    """What a cluster orchestrator replaces; unset fields keep the local run.
+
+    `data_root` and `train_config` may be TFX RuntimeParameters, which
+    Kubeflow exposes as run parameters. `baseline_model` builds the node whose
+    `model` output the Evaluator compares against (open-source KFP cannot run
+    TFX Resolver nodes); it receives the candidate model channel.
+    `extra_nodes` receives the pipeline's nodes by id and returns nodes to
+    append (e.g. reports for the KFP UI).
+    """
+    data_root: Any = None               # ExampleGen input_base
+    train_config: Any = None            # Trainer custom_config (JSON string)
+    serving_dir: Optional[str] = None   # Pusher destination
+    baseline_model: Optional[Callable[[Any], Any]] = None
+    extra_nodes: Optional[Callable[[dict], list]] = None
+
+
+def trainer_custom_config(config: PipelineConfig) -> dict:
+    # Module code is imported by name, not packaged per run; its fingerprint
+    # goes into the components' configs so changed code invalidates the cache.
+    return {**dataclasses.asdict(config.train),
+            "code": code_version.fingerprint()}
+
+
+def create_pipeline(config: PipelineConfig,
+                    metadata_connection_config: Optional[object] = None,
+                    overrides: Optional[OrchestratorOverrides] = None
+                    ) -> Pipeline:
+    overrides = overrides or OrchestratorOverrides()
+    code = code_version.fingerprint()
+
+    example_gen = image_example_gen(
+        str(config.data_root) if overrides.data_root is None
+        else overrides.data_root,
+        config.train_buckets, config.eval_buckets,
+        config.data_gate.max_pixels, config.ingest)
+    statistics = StatisticsGen(
+        examples=example_gen.outputs["examples"])
+    # A curated schema, when given, replaces inference (docs/ingestion.md).
+    schema = (ImportSchemaGen(schema_file=config.data_gate.accepted_schema)
+              if config.data_gate.accepted_schema else SchemaGen(
+                  statistics=statistics.outputs["statistics"],
+                  infer_feature_shape=True))
+    example_validator = ExampleValidator(
+        statistics=statistics.outputs["statistics"],
+        schema=schema.outputs["schema"])
+    data_gate = DataGate(
+        examples=example_gen.outputs["examples"],
+        anomalies=example_validator.outputs["anomalies"],
+        gate_config=json.dumps(dataclasses.asdict(config.data_gate)))
+    augment = Augment(
+        examples=example_gen.outputs["examples"],
+        data_gate_report=data_gate.outputs["report"],
+        augment_config=json.dumps(dataclasses.asdict(config.augment)),
+        seed=config.train.seed)
+    transform = Transform(
+        examples=augment.outputs["augmented_examples"],
+        schema=schema.outputs["schema"],
+        preprocessing_fn=PREPROCESSING_FN,
+        # Pre/post-transform TFDV statistics of 1024 pixel features per image
+        # cost more than the transform itself; StatisticsGen covers the raw data.
+        disable_statistics=True,
+        custom_config={"image_size": config.image_size,
+                       "channels": config.channels, "code": code})
+    tuner = (Tuner(tuner_fn=TUNER_FN,
+                   examples=transform.outputs["transformed_examples"],
+                   transform_graph=transform.outputs["transform_graph"],
+                   schema=schema.outputs["schema"],
+                   custom_config=trainer_custom_config(config))
+             if config.train.tune else None)
+    trainer = Trainer(
+        run_fn=RUN_FN,
+        examples=transform.outputs["transformed_examples"],
+        transform_graph=transform.outputs["transform_graph"],
+        schema=schema.outputs["schema"],
+        hyperparameters=(tuner.outputs["best_hyperparameters"]
+                         if tuner else None),
+        custom_config=trainer_custom_config(config)
+        if overrides.train_config is None else overrides.train_config)
+    baseline = (baseline_resolver(trainer.outputs["model"])
+                if overrides.baseline_model is None
+                else overrides.baseline_model(trainer.outputs["model"]))
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"],
+        example_splits=["eval"],
+        model=trainer.outputs["model"],
+        baseline_model=baseline.outputs["model"],
+        eval_config=build_eval_config(config.evaluation))
+    edge = (EdgeExport(
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        formats=",".join(config.edge.formats),
+        max_accuracy_drop=config.edge.max_accuracy_drop,
+        representative_images=config.edge.representative_images, code=code)
+        if config.edge.enabled else None)
+    model_report = ModelReport(
+        evaluation=evaluator.outputs["evaluation"],
+        blessing=evaluator.outputs["blessing"],
+        model_run=trainer.outputs["model_run"],
+        model=trainer.outputs["model"],
+        examples=example_gen.outputs["examples"],
+        edge_models=edge.outputs["edge_models"] if edge else None, code=code)
+    # The report is an input of the push: it lands in the version's
+    # assets.extra/ before the version becomes visible.
+    pusher = ServingPusher(
+        model=trainer.outputs["model"],
+        model_blessing=evaluator.outputs["blessing"],
+        model_report=model_report.outputs["report"],
+        evaluation=evaluator.outputs["evaluation"],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(
+                base_directory=overrides.serving_dir or config.serving_dir)),
+    ).with_id("Pusher")
+
+    components = [example_gen, statistics, schema, example_validator,
+                  data_gate, augment, transform, *([tuner] if tuner else []),
+                  trainer, baseline, evaluator, *([edge] if edge else []),
+                  model_report, pusher]
+    if overrides.extra_nodes is not None:
+        components += overrides.extra_nodes({c.id: c for c in components})
+    return Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=config.pipeline_root,
+        components=components,
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_pipeline_args))
+

@@ -1,0 +1,259 @@
+"""Compiles `create_pipeline(config)` into a Kubeflow Pipelines 2.x spec.
+
+The same pipeline factory as the local runner, compiled with TFX's
+KubeflowV2DagRunner into the bare PipelineSpec (schema 2.1, `.yaml`) that
+open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
+
+- runtime parameters get their defaults in the spec (TFX writes them only
+  into the Vertex job wrapper, which the `.yaml` output drops);
+- the pipeline root becomes the spec's default (same reason);
+- ExampleGen gets its resources (TFX ignores platform_config for
+  FileBasedExampleGen) and is never served from KFP's cache: without TFX's
+  driver, KFP cannot see new files under an unchanged data root;
+- node selectors and tolerations for the GPU step go into an appended
+  `platforms: kubernetes:` document, read by the KFP backend;
+- the Resolver node, which open-source KFP cannot run, is replaced by
+  `ServedBaselineModel`, and containers start through
+  `imgpipe.runners.kubeflow.entrypoint` (see there why).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from pathlib import Path
+from typing import Dict, Iterator, List, Tuple
+
+import yaml
+
+from imgpipe.config import ComponentResources, KubeflowConfig, PipelineConfig
+
+ENTRYPOINT = ("python", "-m", "imgpipe.runners.kubeflow.entrypoint")
+DATA_ROOT_PARAMETER = "data_root"
+TRAIN_CONFIG_PARAMETER = "train_config"
+EXAMPLE_GEN_ID = "ImageExampleGen"
+TRAINER_ID = "Trainer"
+# Only ExampleGen's driver resolves these, and open-source KFP does not run
+# it. ({SPAN} is resolved by our executor too: imgpipe/components/image_example_gen/
+# spans.py.)
+DRIVER_ONLY_PATTERNS = ("{VERSION}", "{YYYY}", "{MM}", "{DD}")
+
+
+class KubeflowCompileError(ValueError):
+    """The pipeline cannot run on Kubeflow as configured."""
+
+
+def executor_label(component_id: str) -> str:
+    """How TFX's V2 step builder names a component's executor."""
+    return f"{component_id}_executor"
+
+
+def serving_dir(config: PipelineConfig, kubeflow: KubeflowConfig) -> str:
+    return f"{kubeflow.model_store.rstrip('/')}/{config.model_name}"
+
+
+def runtime_parameters(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """Name -> TFX RuntimeParameter for what a run may change.
+
+    Epochs cannot be a parameter of its own: the stock Trainer takes its
+    settings as one JSON string (custom_config) and TrainArgs is a proto,
+    which the V2 runner compiles as a constant. The whole training config is
+    therefore the parameter; `cli_kubeflow --epochs` edits it.
+    """
+    from tfx.orchestration.data_types import RuntimeParameter
+
+    from imgpipe.pipeline import trainer_custom_config
+
+    return {
+        DATA_ROOT_PARAMETER: RuntimeParameter(
+            name=DATA_ROOT_PARAMETER, ptype=str, default=kubeflow.data_root),
+        TRAIN_CONFIG_PARAMETER: RuntimeParameter(
+            name=TRAIN_CONFIG_PARAMETER, ptype=str,
+            default=json.dumps(trainer_custom_config(config), sort_keys=True)),
+    }
+
+
+def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """The TFX pipeline, with Kubeflow's overrides and per-component
+    resources."""
+    from imgpipe.runners.kubeflow.ui import kfp_ui_nodes
+    from imgpipe.pipeline import OrchestratorOverrides, create_pipeline
+    from imgpipe.components.served_baseline.component import served_baseline
+
+    parameters = runtime_parameters(config, kubeflow)
+    store = serving_dir(config, kubeflow)
+    pipeline = create_pipeline(
+        dataclasses.replace(
+            config, beam_pipeline_args=tuple(kubeflow.beam_pipeline_args)),
+        overrides=OrchestratorOverrides(
+            data_root=parameters[DATA_ROOT_PARAMETER],
+            train_config=parameters[TRAIN_CONFIG_PARAMETER],
+            serving_dir=store, baseline_model=served_baseline(store),
+            extra_nodes=kfp_ui_nodes))
+    _check_no_driver_patterns(pipeline)
+    for component in pipeline.components:
+        spec = _resource_spec_for(component.id, kubeflow)
+        if spec is not None and component.id != EXAMPLE_GEN_ID:
+            component.with_platform_config(spec)
+    return pipeline
+
+
+def _resources_by_component(kubeflow: KubeflowConfig
+                            ) -> Dict[str, ComponentResources]:
+    return {EXAMPLE_GEN_ID: kubeflow.example_gen,
+            "Transform": kubeflow.transform, TRAINER_ID: kubeflow.trainer,
+            "Evaluator": kubeflow.evaluator}
+
+
+def _resource_spec_for(component_id: str, kubeflow: KubeflowConfig):
+    resources = _resources_by_component(kubeflow).get(component_id)
+    if resources is None:
+        return None
+    from kfp.pipeline_spec.pipeline_spec_pb2 import PipelineDeploymentConfig
+
+    resource_spec = PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
+    spec = resource_spec(
+        cpu_request=resources.cpu_request, cpu_limit=resources.cpu_limit,
+        memory_request=resources.memory_request_gb,
+        memory_limit=resources.memory_limit_gb)
+    if component_id == TRAINER_ID and kubeflow.gpu_count > 0:
+        spec.accelerator.CopyFrom(resource_spec.AcceleratorConfig(
+            type=kubeflow.gpu_resource, count=kubeflow.gpu_count))
+    return spec
+
+
+def _check_no_driver_patterns(pipeline) -> None:
+    from tfx.components import FileBasedExampleGen
+
+    for component in pipeline.components:
+        if not isinstance(component, FileBasedExampleGen):
+            continue
+        input_config = json.loads(component.exec_properties["input_config"])
+        for split in input_config.get("splits", []):
+            used = [p for p in DRIVER_ONLY_PATTERNS if p in split["pattern"]]
+            if used:
+                raise KubeflowCompileError(
+                    f"{component.id}: input pattern {split['pattern']!r} uses "
+                    f"{', '.join(used)}, which only ExampleGen's driver "
+                    "resolves, and open-source KFP does not run that driver. "
+                    f"Use {{SPAN}} folders or point the '{DATA_ROOT_PARAMETER}'"
+                    " run parameter at the folder to ingest.")
+
+
+@contextlib.contextmanager
+def _extra_artifact_types() -> Iterator[None]:
+    """Lets TFX's V2 compiler emit the standard types it does not list under
+    the titles `imgpipe.runners.kubeflow.entrypoint` maps back at run time."""
+    from tfx.orchestration.kubeflow.v2 import compiler_utils
+    from tfx.utils import name_utils
+
+    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
+
+    titles = {path: title for title, path in EXTRA_ARTIFACT_TYPES.items()}
+    original = compiler_utils.get_artifact_schema
+
+    def schema(artifact_type) -> str:
+        title = titles.get(name_utils.get_full_name(artifact_type))
+        if title is None or title == artifact_type.TYPE_NAME:
+            return original(artifact_type)
+        properties = {
+            name: {"type": "integer" if prop.type.name == "INT" else
+                   "double" if prop.type.name == "FLOAT" else "string"}
+            for name, prop in artifact_type.PROPERTIES.items()}
+        return yaml.safe_dump({"title": title, "type": "object",
+                               "properties": properties}, sort_keys=True)
+
+    compiler_utils.get_artifact_schema = schema
+    try:
+        yield
+    finally:
+        compiler_utils.get_artifact_schema = original
+
+
+def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
+                 ) -> Tuple[dict, dict]:
+    """(pipeline spec, platform spec) as dictionaries."""
+    from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
+        KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
+
+    pipeline = build_pipeline(config, kubeflow)
+    runner = KubeflowV2DagRunner(config=KubeflowV2DagRunnerConfig(
+        default_image=kubeflow.image, default_commands=list(ENTRYPOINT),
+        use_pipeline_spec_2_1=True))
+    with _extra_artifact_types():
+        job = runner.run(pipeline, write_out=False)
+    spec = job["pipelineSpec"]
+    spec["defaultPipelineRoot"] = kubeflow.pipeline_root
+    _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
+    _add_example_gen_resources(spec, kubeflow)
+    _never_cache_ingestion(spec)
+    return spec, platform_spec(kubeflow)
+
+
+def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
+    declared = spec["root"]["inputDefinitions"]["parameters"]
+    for name, parameter in parameters.items():
+        declared[name]["defaultValue"] = parameter.default
+
+
+def _add_example_gen_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
+    from google.protobuf import json_format
+
+    resources = _resource_spec_for(EXAMPLE_GEN_ID, kubeflow)
+    container = spec["deploymentSpec"]["executors"][
+        executor_label(EXAMPLE_GEN_ID)]["container"]
+    container["resources"] = json_format.MessageToDict(resources)
+
+
+def _never_cache_ingestion(spec: dict) -> None:
+    """KFP's cache key is the task's parameters; the files behind the data
+    root are not among them (TFX's driver, which fingerprints them, does not
+    run), so a cached ExampleGen would replay old data forever."""
+    task = spec["root"]["dag"]["tasks"][EXAMPLE_GEN_ID]
+    task["cachingOptions"] = {"enableCache": False}
+
+
+def platform_spec(kubeflow: KubeflowConfig) -> dict:
+    """The kfp-kubernetes document: where the GPU step may be scheduled."""
+    if kubeflow.gpu_count <= 0:
+        return {}
+    trainer: dict = {}
+    if kubeflow.gpu_node_selector:
+        trainer["nodeSelector"] = {"labels": dict(kubeflow.gpu_node_selector)}
+    if kubeflow.gpu_tolerations:
+        trainer["tolerations"] = [_toleration(t)
+                                  for t in kubeflow.gpu_tolerations]
+    if not trainer:
+        return {}
+    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {
+        executor_label(TRAINER_ID): trainer}}}}}
+
+
+def _toleration(toleration) -> dict:
+    fields = dataclasses.asdict(toleration)
+    return {key: value for key, value in fields.items() if value}
+
+
+def _check_output_name(output: Path) -> None:
+    if output.suffix not in (".yaml", ".yml"):
+        raise KubeflowCompileError(
+            f"{output}: the output must end in .yaml (KFP 2.x reads the bare "
+            "pipeline spec from YAML; TFX's .json is the Vertex job wrapper).")
+
+
+def write_spec(spec: dict, platform: dict, output: Path) -> Path:
+    """One YAML file: the pipeline spec, then the platform document if any."""
+    _check_output_name(output)
+    documents: List[dict] = [spec] + ([platform] if platform else [])
+    header = (f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
+              f"# Compiled by imgpipe from TFX ({spec.get('sdkVersion')}).\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(header + yaml.safe_dump_all(documents, sort_keys=True))
+    return output
+
+
+def compile_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig,
+                     output: Path) -> Path:
+    _check_output_name(output)  # before the minute of imports and compiling
+    spec, platform = compile_spec(config, kubeflow)
+    return write_spec(spec, platform, output)

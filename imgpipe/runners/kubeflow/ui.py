@@ -1,0 +1,206 @@
+"""What a Kubeflow run shows in the KFP UI.
+
+The KFP 2.x UI renders artifacts by type: `system.Markdown` and
+`system.HTML` (the file at the artifact's URI), `system.Metrics` (scalar
+metadata) and `system.ClassificationMetrics` (a confusion matrix in the
+metadata). TFX's own artifacts (Examples, ModelEvaluation...) appear only as
+URIs and properties. `KfpUiReport` runs after the Evaluator and turns the
+data gate's report.json and TFMA's output into those four types.
+
+The formatting functions are plain Python over plain data, so they are
+tested without a cluster.
+"""
+# No `from __future__ import annotations`: TFX reads the component's type
+# hints as objects.
+import html
+import json
+import os
+from typing import Dict, List, Optional
+
+from tfx.dsl.component.experimental.annotations import (InputArtifact,
+                                                        OutputArtifact)
+from tfx.dsl.component.experimental.decorators import component
+from tfx.types.artifact import Artifact
+from tfx.types.standard_artifacts import (Examples, ExampleValidationMetrics,
+                                          ModelBlessing, ModelEvaluation)
+
+from imgpipe.components.evaluate.names import CANDIDATE
+
+NODE_ID = "KfpUiReport"
+
+
+class KfpMarkdown(Artifact):
+    TYPE_NAME = "system.Markdown"
+
+
+class KfpHtml(Artifact):
+    TYPE_NAME = "system.HTML"
+
+
+class KfpMetrics(Artifact):
+    TYPE_NAME = "system.Metrics"
+
+
+class KfpClassificationMetrics(Artifact):
+    TYPE_NAME = "system.ClassificationMetrics"
+
+
+def gate_markdown(report: dict) -> str:
+    verdict = "passed" if not (report["critical_failures"] or
+                               report["schema_anomalies"]) else "FAILED"
+    lines = [f"### Data gate: {verdict}",
+             f"{report['images']} images checked, {report['quarantined']} "
+             "quarantined at ingestion.", ""]
+    findings = report["critical_failures"] + report["warnings"]
+    if findings:
+        lines += ["| check | column | severity | images | e.g. |",
+                  "|---|---|---|---|---|"]
+        lines += [f"| {f['expectation']} | {f['column']} | {f['severity']} | "
+                  f"{f['unexpected_count']} | "
+                  f"{', '.join(f['example_ids'][:3]) or '-'} |"
+                  for f in findings]
+    lines += [f"- TFDV anomaly: {a}" for a in report["schema_anomalies"]]
+    lines.append(f"\nFull Great Expectations Data Docs: `{report['data_docs']}`")
+    return "\n".join(lines)
+
+
+def gate_html(report: dict) -> str:
+    """A self-contained page (the UI shows one file, so no linked assets)."""
+    rows = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(value))}</td>" for value in (
+            f["severity"], f["expectation"], f["column"],
+            f["unexpected_count"], ", ".join(f["example_ids"][:5]) or "-"))
+        + "</tr>"
+        for f in report["critical_failures"] + report["warnings"])
+    rows = rows or "<tr><td colspan=5>every check passed</td></tr>"
+    anomalies = "".join(f"<li>{html.escape(a)}</li>"
+                        for a in report["schema_anomalies"]) or "<li>none</li>"
+    return (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>"
+        "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;"
+        "padding:4px 8px}table{border-collapse:collapse}</style></head><body>"
+        f"<h2>Data gate</h2><p>{report['images']} images checked, "
+        f"{report['quarantined']} quarantined.</p>"
+        "<table><tr><th>severity</th><th>check</th><th>column</th>"
+        f"<th>images</th><th>e.g.</th></tr>{rows}</table>"
+        f"<h3>TFDV schema anomalies</h3><ul>{anomalies}</ul>"
+        f"<p>Full Data Docs: <code>{html.escape(report['data_docs'])}"
+        "</code></p></body></html>")
+
+
+def _slice_label(slice_key) -> Optional[str]:
+    """None for the overall slice, else the `label` feature's value."""
+    for single in slice_key.single_slice_keys:
+        if single.column == "label":
+            value = getattr(single, single.WhichOneof("kind"))
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def evaluation_metrics(evaluation_uri: str, class_names: List[str],
+                       model_name: str = CANDIDATE) -> Dict[str, float]:
+    """Overall and per-class scalars of one model from TFMA's output."""
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
+        import load_and_deserialize_metrics
+
+    result: Dict[str, float] = {}
+    for per_slice in load_and_deserialize_metrics(evaluation_uri):
+        label = _slice_label(per_slice.slice_key)
+        for entry in per_slice.metric_keys_and_values:
+            key = entry.key
+            if key.model_name not in (model_name, "") or key.is_diff:
+                continue
+            name = key.name
+            if label is not None:
+                shown = class_names[int(label)] if label.isdigit() and int(
+                    label) < len(class_names) else label
+                name = f"{name}[{shown}]"
+            if entry.value.HasField("double_value"):
+                result[name] = round(entry.value.double_value.value, 6)
+    return result
+
+
+def confusion_matrix(evaluation_uri: str, class_names: List[str],
+                     model_name: str = CANDIDATE) -> dict:
+    """KFP's ClassificationMetrics metadata from TFMA's confusion matrix."""
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
+        import load_and_deserialize_plots
+
+    size = len(class_names)
+    rows = [[0] * size for _ in range(size)]
+    for per_slice in load_and_deserialize_plots(evaluation_uri):
+        if _slice_label(per_slice.slice_key) is not None:
+            continue
+        for entry in per_slice.plot_keys_and_values:
+            if entry.key.model_name not in (model_name, ""):
+                continue
+            matrices = sorted(
+                entry.value.multi_class_confusion_matrix_at_thresholds.matrices,
+                key=lambda matrix: matrix.threshold)
+            # At the lowest threshold (0 by default) the prediction is the
+            # arg-max class; -1 would mean "no class above the threshold".
+            for cell in matrices[0].entries if matrices else []:
+                if 0 <= cell.actual_class_id < size and \
+                        0 <= cell.predicted_class_id < size:
+                    rows[cell.actual_class_id][cell.predicted_class_id] = int(
+                        cell.num_weighted_examples)
+    return {"confusionMatrix": {
+        "annotationSpecs": [{"displayName": name} for name in class_names],
+        "rows": [{"row": row} for row in rows]}}
+
+
+def evaluation_markdown(metrics: Dict[str, float], blessed: bool) -> str:
+    overall = {k: v for k, v in metrics.items() if "[" not in k}
+    lines = [f"### Evaluation: {'BLESSED' if blessed else 'not blessed'}",
+             "| metric | candidate |", "|---|---|"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in sorted(
+        overall.items())]
+    return "\n".join(lines)
+
+
+def _read_text(path: str) -> str:
+    import tensorflow as tf
+    with tf.io.gfile.GFile(path) as handle:
+        return handle.read()
+
+
+def _write_text(path: str, text: str) -> None:
+    import tensorflow as tf
+    with tf.io.gfile.GFile(path, "w") as handle:
+        handle.write(text)
+
+
+@component
+def KfpUiReport(data_gate_report: InputArtifact[ExampleValidationMetrics],
+                examples: InputArtifact[Examples],
+                evaluation: InputArtifact[ModelEvaluation],
+                blessing: InputArtifact[ModelBlessing],
+                summary: OutputArtifact[KfpMarkdown],
+                data_gate: OutputArtifact[KfpHtml],
+                metrics: OutputArtifact[KfpMetrics],
+                confusion: OutputArtifact[KfpClassificationMetrics]) -> None:
+    from imgpipe.components.data_gate.component import REPORT_FILE
+    from imgpipe.components.image_example_gen.executor import read_labels
+
+    report = json.loads(_read_text(os.path.join(data_gate_report.uri,
+                                                REPORT_FILE)))
+    class_names = read_labels(examples.uri)
+    scalars = evaluation_metrics(evaluation.uri, class_names)
+    blessed = bool(blessing.get_int_custom_property("blessed"))
+    _write_text(summary.uri, gate_markdown(report) + "\n\n" +
+                evaluation_markdown(scalars, blessed))
+    _write_text(data_gate.uri, gate_html(report))
+    for name, value in scalars.items():
+        metrics.set_float_custom_property(name, value)
+    metrics.set_float_custom_property("blessed", float(blessed))
+    for key, value in confusion_matrix(evaluation.uri, class_names).items():
+        confusion.set_json_value_custom_property(key, value)
+
+
+def kfp_ui_nodes(nodes: dict) -> list:
+    """For `OrchestratorOverrides.extra_nodes`: the report after evaluation."""
+    return [KfpUiReport(
+        data_gate_report=nodes["DataGate"].outputs["report"],
+        examples=nodes["ImageExampleGen"].outputs["examples"],
+        evaluation=nodes["Evaluator"].outputs["evaluation"],
+        blessing=nodes["Evaluator"].outputs["blessing"]).with_id(NODE_ID)]

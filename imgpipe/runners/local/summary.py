@@ -1,0 +1,127 @@
+"""The end-of-run summary: accuracy, the blessing decision and why, the push."""
+from __future__ import annotations
+
+import dataclasses
+from typing import List, Optional
+
+from imgpipe.components.evaluate.names import ACCURACY, BASELINE, CANDIDATE
+from imgpipe.config import PipelineConfig
+from imgpipe.runners.local.run_record import NodeRun
+
+
+@dataclasses.dataclass(frozen=True)
+class RunSummary:
+    run_id: str
+    nodes: List[NodeRun]
+    accuracy: Optional[float]
+    baseline_accuracy: Optional[float]
+    eval_examples: Optional[int]
+    blessed: Optional[bool]
+    reasons: List[str]
+    pushed_version: Optional[str]
+    pushed_path: Optional[str]
+    evaluation_uri: Optional[str]
+    report_uri: Optional[str] = None    # ModelReport's report.html folder
+
+    @property
+    def executed(self) -> int:
+        return sum(1 for n in self.nodes if n.state == "COMPLETE")
+
+    @property
+    def cached(self) -> int:
+        return sum(1 for n in self.nodes if n.state == "CACHED")
+
+
+def _uri(nodes: List[NodeRun], node_id: str, key: str) -> Optional[str]:
+    for node in nodes:
+        if node.node_id == node_id and node.outputs.get(key):
+            return node.outputs[key][0].uri
+    return None
+
+
+def _artifact(nodes: List[NodeRun], node_id: str, key: str):
+    for node in nodes:
+        if node.node_id == node_id and node.outputs.get(key):
+            return node.outputs[key][0]
+    return None
+
+
+def _overall(evaluation_uri: str, model_name: Optional[str]) -> dict:
+    import tensorflow_model_analysis as tfma
+    try:
+        result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
+    except (ValueError, KeyError):
+        return {}
+    for slice_key, metrics in result.slicing_metrics:
+        if slice_key == ():
+            return metrics.get("", {}).get("", {})  # output "", sub key ""
+    return {}
+
+
+def _value(metrics: dict, name: str) -> Optional[float]:
+    return metrics.get(name, {}).get("doubleValue")
+
+
+def _fmt(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def evaluation_figures(evaluation_uri: str):
+    """Candidate accuracy, example count, baseline accuracy, and failures."""
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import text_format
+
+    # With no baseline TFMA evaluates one unnamed model.
+    candidate = (_overall(evaluation_uri, CANDIDATE) or
+                 _overall(evaluation_uri, None))
+    baseline = _overall(evaluation_uri, BASELINE)
+    count = _value(candidate, "example_count")
+    validation = tfma.load_validation_result(evaluation_uri)
+    failures = []
+    for per_slice in validation.metric_validations_per_slice:
+        for failure in per_slice.failures:
+            threshold = text_format.MessageToString(
+                failure.metric_threshold, as_one_line=True)
+            kind = "change vs baseline" if failure.metric_key.is_diff else "value"
+            name = key = failure.metric_key.name
+            if failure.metric_key.aggregation_type.macro_average:
+                # TFMA keys these as "macro_average: true\n_<name>".
+                key = next((k for k in candidate if "macro_average" in k
+                            and k.endswith("_" + name)), name)
+                name = "macro_" + name
+            failures.append(
+                f"{name} {kind} "
+                f"{failure.metric_value.double_value.value:+.4f} fails "
+                f"threshold {{{threshold}}} (candidate "
+                f"{_fmt(_value(candidate, key))}, baseline "
+                f"{_fmt(_value(baseline, key))})")
+    return (_value(candidate, ACCURACY),
+            int(count) if count is not None else None,
+            _value(baseline, ACCURACY), failures)
+
+
+def build_summary(config: PipelineConfig, run_id: str,
+                  nodes: List[NodeRun]) -> RunSummary:
+    evaluation_uri = _uri(nodes, "Evaluator", "evaluation")
+    accuracy = count = baseline = None
+    reasons: List[str] = []
+    if evaluation_uri:
+        accuracy, count, baseline, reasons = evaluation_figures(evaluation_uri)
+    blessing = _artifact(nodes, "Evaluator", "blessing")
+    blessed = (bool(blessing.custom_properties["blessed"].int_value)
+               if blessing is not None else None)
+    if blessed:
+        against = (f"baseline (latest blessed model) {baseline:.4f}, allowed "
+                   f"drop {config.evaluation.max_accuracy_drop}"
+                   if baseline is not None else "no baseline yet")
+        reasons = [f"accuracy {accuracy:.4f} >= {config.evaluation.min_accuracy}"
+                   f"; {against}"]
+    report = _uri(nodes, "ModelReport", "report")
+    pushed = _artifact(nodes, "Pusher", "pushed_model")
+    pushed_version = pushed_path = None
+    if pushed is not None and pushed.custom_properties["pushed"].int_value:
+        pushed_version = pushed.custom_properties["pushed_version"].string_value
+        pushed_path = pushed.custom_properties[
+            "pushed_destination"].string_value
+    return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
+                      pushed_version, pushed_path, evaluation_uri, report)
