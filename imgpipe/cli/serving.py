@@ -24,6 +24,9 @@ STORE_DIR = typer.Option(str(DEFAULT_MODEL_DIR), "--model-dir",
                          help="The model's base path, local or gs://: "
                               "numbered versions inside, models.config and "
                               "the promotion history beside it.")
+SERVER = typer.Option(None, "--server",
+                      help="A model server (http://127.0.0.1:8501) that must "
+                           "report the version AVAILABLE first.")
 MODEL_NAME = typer.Option(None, "--model-name",
                           help="Default: the model dir's folder name.")
 
@@ -49,8 +52,16 @@ def serve(
                                        "look for new versions and labels."),
     max_body_mb: float = typer.Option(16.0, min=0.001, help="Larger request "
                                       "bodies get 413."),
-    max_in_flight: int = typer.Option(64, min=1, help="Predictions at once; "
+    max_in_flight: int = typer.Option(64, min=1, help="Predictions at once "
+                                      "(counted once their body arrived); "
                                       "more get 503."),
+    max_pixels: int = typer.Option(
+        None, min=1, show_default="4096*4096, as ingestion",
+        help="Largest decoded image (width x height), checked from the "
+             "image header before decoding; larger get 413."),
+    body_timeout_s: float = typer.Option(
+        30.0, min=0.1, help="A request body must arrive within this; a "
+                            "stalled upload gets 408."),
     access_log: bool = typer.Option(False, help="Log every request."),
     intra_op_threads: int = typer.Option(
         1, min=0, help="Threads per TensorFlow op (0: TF's choice). 1 suits "
@@ -67,6 +78,7 @@ def serve(
     if not model_dir.is_dir() and model_config is None:
         _fail(f"{model_dir} does not exist: push a model first "
               "(`imgpipe run`) or pass --model-dir.", 2)
+    from imgpipe.limits import MAX_PIXELS
     from imgpipe.serving.app import AppSettings
     from imgpipe.serving.server import ServerSettings
     from imgpipe.serving.server import serve as run_server
@@ -77,7 +89,9 @@ def serve(
         intra_op_threads=intra_op_threads, inter_op_threads=inter_op_threads,
         app=AppSettings(poll_seconds=poll_seconds,
                         max_body_bytes=int(max_body_mb * 1024 * 1024),
-                        max_predictions_in_flight=max_in_flight))
+                        max_predictions_in_flight=max_in_flight,
+                        max_pixels=max_pixels or MAX_PIXELS,
+                        body_timeout_s=body_timeout_s))
     console.print(f"Serving {settings.name} from {model_dir} "
                   f"(config: {settings.config_path}) on http://{host}:{port}")
     run_server(settings)
@@ -90,14 +104,17 @@ def promote(
                                "refuses; needs --reason."),
     reason: Optional[str] = typer.Option(None, help="Recorded in the "
                                          "history."),
+    server: Optional[str] = SERVER,
 ) -> None:
     """Move `stable` to the canary version if its accuracy is at least
-    stable's (or with --force)."""
+    stable's (or with --force), once the version loads and answers its
+    warm-up requests (and, with --server, is AVAILABLE there)."""
     from imgpipe.storage.files import StorageError
     from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import promote as promote_canary
     try:
-        result = promote_canary(model_dir, model_name, force, reason)
+        result = promote_canary(model_dir, model_name, force, reason,
+                                server=server)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)
@@ -108,13 +125,15 @@ def rollback(
     model_name: Optional[str] = MODEL_NAME,
     reason: Optional[str] = typer.Option(None, help="Recorded in the "
                                          "history."),
+    server: Optional[str] = SERVER,
 ) -> None:
-    """Return `stable` (and `canary`) to the previous stable version."""
+    """Return `stable` (and `canary`) to the previous stable version, once
+    it loads (and, with --server, is AVAILABLE there)."""
     from imgpipe.storage.files import StorageError
     from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import rollback as roll_back
     try:
-        result = roll_back(model_dir, model_name, reason)
+        result = roll_back(model_dir, model_name, reason, server=server)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)

@@ -34,9 +34,12 @@ from fastapi import FastAPI, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from imgpipe.limits import MAX_PIXELS
 from imgpipe.serving import rest_json
-from imgpipe.serving.errors import (ServingError, body_too_large,
-                                     invalid_argument, unavailable)
+from imgpipe.serving.body import read_body_within
+from imgpipe.serving.errors import (ServingError, invalid_argument,
+                                     unavailable)
+from imgpipe.serving.image_limits import check_pixels
 from imgpipe.serving.metrics import create_metrics
 from imgpipe.serving.registry import ModelRegistry
 from imgpipe.serving.served_model import version_status_entries
@@ -48,7 +51,6 @@ STATUS_PATH = re.compile(
     r"/v1/models(?:/([^/:]+))?(?:(?:/versions/(\d+))|(?:/labels/([^/:]+)))?"
     r"(?:/(metadata))?", re.IGNORECASE)
 VERSION_HEADER = "X-Model-Version"      # ours: which version answered
-DRAIN_LIMIT = 64 * 1024 * 1024          # read past the limit, then hang up
 
 log = logging.getLogger("imgpipe.serve")
 
@@ -58,6 +60,12 @@ class AppSettings:
     poll_seconds: float = 1.0
     max_body_bytes: int = 16 * 1024 * 1024
     max_predictions_in_flight: int = 64
+    # Decoded size, checked from the image header before decoding: the
+    # ingestion limit, so nothing the pipeline refuses is served.
+    max_pixels: int = MAX_PIXELS
+    # A body not complete within this is answered 408: a client that
+    # stalls mid-upload must not hold a slot (or memory) indefinitely.
+    body_timeout_s: float = 30.0
     # Predictions computing at once. With one TensorFlow thread per op (the
     # server's default) a few more than the cores keep them busy; more only
     # queue inside TensorFlow.
@@ -100,47 +108,25 @@ def status_json(entries) -> dict:
                                      including_default_value_fields=True)
 
 
-def _predict(servable, body: bytes) -> bytes:
+def _predict(servable, body: bytes, max_pixels: int) -> bytes:
     """Parse, run and format in a worker thread: all of it is CPU work."""
-    request = rest_json.parse_predict_body(body)
-    specs = servable.input_specs.get(request.signature_name)
-    if specs is None:
-        raise invalid_argument(f'Serving signature name: '
-                               f'"{request.signature_name}" not found in '
-                               'signature def')
-    arrays = rest_json.request_arrays(request, specs)
+    try:
+        request = rest_json.parse_predict_body(body)
+        specs = servable.input_specs.get(request.signature_name)
+        if specs is None:
+            raise invalid_argument(f'Serving signature name: '
+                                   f'"{request.signature_name}" not found in '
+                                   'signature def')
+        arrays = rest_json.request_arrays(request, specs)
+    except RecursionError:
+        # json and the array walk recurse per level: a body of a million
+        # "[" is the client's error, not the server's.
+        raise invalid_argument("JSON Parse error: the document is nested "
+                               "too deeply; send instances as flat lists "
+                               "of the signature's shape.") from None
+    check_pixels(arrays, max_pixels)
     outputs = servable.predict(request.signature_name, arrays)
     return _json(rest_json.predictions_json(outputs, request.columnar))
-
-
-def _header(scope, name: bytes) -> str:
-    for key, value in scope["headers"]:
-        if key == name:
-            return value.decode("latin-1")
-    return ""
-
-
-async def _read_body(scope, receive, limit: int) -> bytes:
-    declared = _header(scope, b"content-length")
-    size, chunks = 0, []
-    too_large = declared.isdigit() and int(declared) > limit
-    more = True
-    while more:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk, more = message.get("body", b""), message.get("more_body", False)
-        size += len(chunk)
-        too_large = too_large or size > limit
-        if too_large and size > limit + DRAIN_LIMIT:
-            break
-        if not too_large and chunk:
-            chunks.append(chunk)
-    # Drained (not just refused) so the client reads a 413 rather than a
-    # connection reset halfway through sending.
-    if too_large:
-        raise body_too_large(max(size, int(declared or 0)), limit)
-    return b"".join(chunks)
 
 
 class RestApi:
@@ -203,18 +189,23 @@ class RestApi:
             raise ServingError("UNIMPLEMENTED", f":{verb} is not served here: "
                                "the models export predict signatures only; "
                                "use :predict.")
+        # Counted only once the body is here: clients still uploading (or
+        # stalled) cost a coroutine, not one of the slots that make others
+        # answer 503.
+        body = await read_body_within(scope, receive,
+                                      self.settings.max_body_bytes,
+                                      self.settings.body_timeout_s)
         limit = self.settings.max_predictions_in_flight
         if self.predictions_in_flight >= limit:
             raise unavailable(f"{limit} predictions already in flight (the "
                               "server's --max-in-flight); retry shortly.")
         self.predictions_in_flight += 1
         try:
-            body = await _read_body(scope, receive,
-                                    self.settings.max_body_bytes)
             number = int(version) if version else None
             servable = self._resolve(call, name, number, label)
             content = await asyncio.get_running_loop().run_in_executor(
-                self._pool, _predict, servable, body)
+                self._pool, _predict, servable, body,
+                self.settings.max_pixels)
         finally:
             self.predictions_in_flight -= 1
         return 200, content, {VERSION_HEADER: str(servable.version)}
@@ -249,6 +240,22 @@ class RestApi:
         call.version = str(number) if number is not None else ""
         return 200, _json(status_json(entries)), {}
 
+    def ready(self) -> Response:
+        """Readiness: 200 only when every model can answer predictions.
+        TF Serving's status path answers 200 while a version is LOADING or
+        after it was refused, so it cannot tell a probe that."""
+        why_not = self.registry.readiness()
+        if why_not:
+            return Response(_json({"error": f"Not ready: {why_not}"}), 503,
+                            media_type="application/json")
+        return Response(_json({"ready": True}), media_type="application/json")
+
+    @staticmethod
+    def live() -> Response:
+        """Liveness: the event loop answers. Not tied to any model, so a
+        slow load never gets the process restarted."""
+        return Response(_json({"live": True}), media_type="application/json")
+
     def metrics_page(self) -> Response:
         for name in self.registry.names():
             states = self.registry.model_for_status(name).states().values()
@@ -278,6 +285,8 @@ def create_app(registry: ModelRegistry, settings: AppSettings):
     app.state.api = api
     app.add_api_route("/monitoring/prometheus/metrics", api.metrics_page,
                       methods=["GET"])
+    app.add_api_route("/healthz/ready", api.ready, methods=["GET"])
+    app.add_api_route("/healthz/live", api.live, methods=["GET"])
 
     @app.exception_handler(StarletteHTTPException)
     async def as_tf_serving_error(_request, error: StarletteHTTPException):

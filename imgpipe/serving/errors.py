@@ -64,3 +64,11 @@ def body_too_large(size: int, limit: int) -> ServingError:
         f"Request body of {size} bytes exceeds the server's limit of {limit} "
         "bytes: send fewer instances per request, or start the server with "
         "a larger --max-body-mb.", http_status=413)
+
+
+def body_timeout(timeout_s: float) -> ServingError:
+    return ServingError(
+        "DEADLINE_EXCEEDED",
+        f"The request body did not arrive within {timeout_s:g} s: send it "
+        "without pauses, or start the server with a larger "
+        "--body-timeout-s.", http_status=408)

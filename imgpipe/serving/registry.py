@@ -6,6 +6,12 @@ and `tensorflow/serving` on Kubernetes. Without a config file the server
 serves one model from `--model-dir` with TF Serving's default policy (the
 latest version). A poller thread re-reads both every `poll_seconds`; a
 config that does not parse is logged and the last good one stays in force.
+
+At start-up there is no last good config, so a broken one stops the
+server (as it stops TF Serving) instead of serving the newest folder with
+no labels. A config found beside `--model-dir` must describe that folder:
+one copied with its serving folder still points at the old location, and
+serving it would silently serve the wrong versions.
 """
 from __future__ import annotations
 
@@ -31,16 +37,42 @@ def _single_model_config(name: str, base_path: str):
     return config
 
 
+class StartupRefused(Exception):
+    """Nothing could be served at start-up; the message says why."""
+
+
 class ConfigSource:
-    """Reads the model config when the file changes (rename = new inode)."""
+    """Reads the model config when the file changes (rename = new inode).
+
+    `pin_base_path`: the config was found beside the model dir (not given
+    with --model-config), so it must list that model at that path."""
 
     def __init__(self, config_path: Optional[Path], default_name: str,
-                 default_base_path: str):
+                 default_base_path: str, pin_base_path: bool = False):
         self.path = config_path
         self._default = _single_model_config(default_name, default_base_path)
-        self._seen = None
-        self._config = self._default
+        self._pin = pin_base_path
+        self._seen: object = ()          # no stat key yet: read on first call
+        self._config = None              # the last good one
         self.error: Optional[str] = None
+
+    def _check_pinned(self, config) -> None:
+        from imgpipe.model_store.models_config import ConfigError
+
+        expected = self._default.model_config_list.config[0]
+        entries = {e.name: e for e in config.model_config_list.config}
+        entry = entries.get(expected.name)
+        if entry is None:
+            raise ConfigError(
+                f"{self.path} does not list model {expected.name} (it lists "
+                f"{', '.join(sorted(entries))}): pass --model-name, or "
+                "--model-config to serve that config as written")
+        if os.path.abspath(entry.base_path) != expected.base_path:
+            raise ConfigError(
+                f"{self.path} gives model {expected.name} base_path "
+                f"{entry.base_path}, not the model dir {expected.base_path} "
+                "(a serving folder copied or moved?): fix base_path there, "
+                "or pass --model-config to serve the config as written")
 
     def current(self):
         from imgpipe.model_store.models_config import ConfigError, read_config
@@ -58,8 +90,12 @@ class ConfigSource:
             return self._config
         try:
             config = read_config(self.path)
+            if self._pin and config.model_config_list.config:
+                self._check_pinned(config)
         except ConfigError as error:
             self.error = str(error)
+            if self._config is None:
+                raise StartupRefused(str(error)) from None
             log.error("%s; keeping the previous model config", error)
             return self._config
         if not config.model_config_list.config:
@@ -82,6 +118,7 @@ class ModelRegistry:
         self._poll_lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._start_lock = threading.Lock()
 
     def model(self, name: str, version: Optional[int] = None) -> ServedModel:
         model = self._models.get(name)
@@ -118,9 +155,49 @@ class ModelRegistry:
                                 if entry.HasField("model_version_policy")
                                 else None, dict(entry.version_labels))
 
+    def readiness(self) -> Optional[str]:
+        """None when every configured model has a version AVAILABLE (it can
+        answer predictions); otherwise why not."""
+        if not self._models:
+            return "no model is configured yet"
+        for name, model in sorted(self._models.items()):
+            states = model.states()
+            if not any(s.state == "AVAILABLE" for s in states.values()):
+                detail = "; ".join(
+                    f"version {v} {s.state}"
+                    + (f" ({s.error_code}: {s.error_message})"
+                       if s.error_code != "OK" else "")
+                    for v, s in sorted(states.items(), reverse=True))
+                return (f"model {name} has no version AVAILABLE"
+                        + (f": {detail}" if detail else
+                           f": no version folder under {model.base_path}"))
+        return None
+
+    def _refused_everything(self) -> Optional[str]:
+        """Versions were there to load and every one was refused: like TF
+        Serving, do not open a port that can only answer 404."""
+        for model in self._models.values():
+            states = model.states().values()
+            if states and all(s.state == "END" and s.error_code != "OK"
+                              for s in states):
+                return self.readiness()
+        return None
+
     def start(self, poll_seconds: float) -> None:
-        """Load what is configured now, then keep polling in the background."""
-        self.poll_once()
+        """Load what is configured now, then keep polling in the background.
+        Raises StartupRefused when the config is unusable or every version
+        on disk was refused. Called again (the app's lifespan after the
+        CLI's early start), it does nothing."""
+        with self._start_lock:
+            if self._thread is not None:
+                return
+            self.poll_once()
+            refused = self._refused_everything()
+            if refused:
+                raise StartupRefused(refused)
+            self._start_polling(poll_seconds)
+
+    def _start_polling(self, poll_seconds: float) -> None:
         self._thread = threading.Thread(target=self._poll_forever,
                                         args=(poll_seconds,),
                                         name="model-poller", daemon=True)

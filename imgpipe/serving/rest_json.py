@@ -30,6 +30,7 @@ _NUMPY_DTYPES = {
     "DT_STRING": object,
 }
 _FLOAT_TYPES = {"DT_FLOAT", "DT_DOUBLE", "DT_HALF"}
+MAX_RANK = 32             # numpy's (and so this server's) dimension limit
 
 
 @dataclasses.dataclass(frozen=True)
@@ -178,6 +179,10 @@ def to_array(value: Any, dtype: str) -> np.ndarray:
         raise invalid_argument(f"Conversion of JSON to type {dtype} is not "
                                "supported")
     shape, flat = _shape_of(value), []
+    if len(shape) > MAX_RANK:
+        raise invalid_argument(f"JSON Value nested {len(shape)} lists deep: "
+                               f"a tensor has at most {MAX_RANK} dimensions; "
+                               "send the signature's shape.")
     _flatten(value, shape, 0, dtype, flat)
     if dtype == "DT_STRING":
         array = np.empty(len(flat), dtype=object)

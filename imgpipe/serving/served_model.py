@@ -50,6 +50,9 @@ class ServedModel:
         self._states: Dict[int, VersionState] = {}
         self._states_lock = threading.Lock()
         self._refused: Dict[int, str] = {}     # version -> folder fingerprint
+        # label -> the version it waits for: warned once per wait, not on
+        # every poll.
+        self._held: Dict[str, int] = {}
 
     # -- read side: request threads ------------------------------------
 
@@ -101,7 +104,17 @@ class ServedModel:
                 del loaded[version]
                 self._set_state(version, VersionState("END"))
                 log.info("Unloaded %s version %d", self.name, version)
+        self._log_label_changes(labels)
         self._snapshot = Snapshot(loaded, labels)
+
+    def _log_label_changes(self, labels: Mapping[str, int]) -> None:
+        before = self._snapshot.labels
+        for label in sorted(set(before) | set(labels)):
+            old, new = before.get(label), labels.get(label)
+            if old != new:
+                log.info("Label %s of %s: version %s -> %s", label, self.name,
+                         "none" if old is None else old,
+                         "none" if new is None else new)
 
     def _try_load(self, version: int, folder: Path):
         fingerprint = folder_fingerprint(folder)
@@ -138,14 +151,16 @@ class ServedModel:
         for label, version in wanted.items():
             if version in loaded:
                 labels[label] = version
-            elif label in current and current[label] in loaded:
+                self._held.pop(label, None)
+                continue
+            if label in current and current[label] in loaded:
                 labels[label] = current[label]
-                log.warning("Label %s of %s stays on version %d: version %d "
-                            "is not available", label, self.name,
-                            current[label], version)
-            else:
-                log.warning("Label %s of %s not set: version %d is not "
-                            "available", label, self.name, version)
+            if self._held.get(label) != version:
+                self._held[label] = version
+                log.warning("Label %s of %s %s: version %d is not available",
+                            label, self.name,
+                            f"stays on version {labels[label]}"
+                            if label in labels else "not set", version)
         return labels
 
     def unload_all(self) -> None:

@@ -18,7 +18,9 @@ from typing import Optional
 from imgpipe.model_store.models_config import CONFIG_NAME
 from imgpipe.serving.app import AppSettings, create_app
 from imgpipe.serving.bind import check_bind_address
-from imgpipe.serving.registry import ConfigSource, ModelRegistry
+from imgpipe.serving.logs import configure_logging
+from imgpipe.serving.registry import (ConfigSource, ModelRegistry,
+                                      StartupRefused)
 
 TF_SERVING_REST_PORT = 8501
 
@@ -60,15 +62,21 @@ def build_server(settings: ServerSettings):
     check_bind_address(settings.host, settings.allow_remote)
     configure_tensorflow_threads(settings.intra_op_threads,
                                  settings.inter_op_threads)
+    # A config given by name is served as written; one found beside the
+    # model dir must describe that dir (registry.ConfigSource).
     source = ConfigSource(settings.config_path, settings.name,
-                          str(Path(os.path.abspath(settings.model_dir))))
-    app = create_app(ModelRegistry(source), settings.app)
+                          str(Path(os.path.abspath(settings.model_dir))),
+                          pin_base_path=settings.model_config is None)
+    registry = ModelRegistry(source)
+    app = create_app(registry, settings.app)
     config = uvicorn.Config(
         app, host=settings.host, port=settings.port, lifespan="on",
         access_log=settings.access_log, log_level="info",
         timeout_graceful_shutdown=settings.graceful_timeout_s,
         **fast_protocols())
-    return uvicorn.Server(config)
+    server = uvicorn.Server(config)
+    server.registry = registry      # serve() loads before the port opens
+    return server
 
 
 def configure_tensorflow_threads(intra_op: int, inter_op: int) -> None:
@@ -107,11 +115,21 @@ def bound_port(server) -> int:
 
 
 def serve(settings: ServerSettings) -> None:
-    """Run until SIGTERM/SIGINT, shut down gracefully, exit 0 (or 130)."""
-    logging.getLogger("imgpipe.serve").setLevel(logging.INFO)
+    """Run until SIGTERM/SIGINT, shut down gracefully, exit 0 (or 130).
+    Exits 1 without opening the port when nothing can be served."""
+    configure_logging()
     # uvicorn re-raises the signal it caught once it has shut down; with
     # these handlers that ends the process as a clean stop rather than as
     # "killed by SIGTERM".
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
-    build_server(settings).run()
+    server = build_server(settings)
+    try:
+        # Here rather than in the app's start-up, so a refusal is one log
+        # line and exit status 1, not a uvicorn traceback.
+        server.registry.start(settings.app.poll_seconds)
+    except StartupRefused as refusal:
+        logging.getLogger("imgpipe.serve").error(
+            "Not serving: %s", refusal)
+        sys.exit(1)
+    server.run()

@@ -6,6 +6,10 @@ from __future__ import annotations
 import base64
 import contextlib
 import shutil
+import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -130,3 +134,67 @@ class SteadyLoad:
 
     def versions_seen(self, path: str) -> set:
         return {r[2] for r in self.results if r[0] == path and r[1] == 200}
+
+
+IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class ServerProcess:
+    """`imgpipe serve` as its own process on 127.0.0.1, its log in a file:
+    what an operator runs, with TensorFlow and the allocator of its own."""
+
+    def __init__(self, log_file: Path, *args: str):
+        self.port = free_port()
+        self.log_file = log_file
+        self._log = log_file.open("w")
+        self.process = subprocess.Popen(
+            [IMGPIPE, "serve", "--port", str(self.port), *map(str, args)],
+            stdout=self._log, stderr=subprocess.STDOUT)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def live(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/healthz/live",
+                             timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_started(self, timeout: float = 240) -> "ServerProcess":
+        wait_until(lambda: self.live() or self.process.poll() is not None,
+                   timeout, "the server to start")
+        assert self.process.poll() is None, self.log()
+        return self
+
+    def wait_exit(self, timeout: float = 240) -> int:
+        return self.process.wait(timeout=timeout)
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_file.read_text()
+
+    def rss_mb(self) -> float:
+        """Resident memory of the server process, from /proc."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text(
+                ).splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise AssertionError("no VmRSS for the server process")
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+        self._log.close()
