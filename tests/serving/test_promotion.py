@@ -1,12 +1,14 @@
 """Promotion state in models.config: push, promote, rollback, history.
 
-No model is loaded: versions are folders with a saved_model.pb placeholder
-and the evaluation.json the pusher writes; that is all promotion reads.
+Versions are copies of the pipeline's real SavedModel with the
+evaluation.json the pusher writes: a promotion or rollback loads the version
+it moves `stable` to (test_servability.py covers the refusals).
 """
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import threading
 from pathlib import Path
 
@@ -21,17 +23,21 @@ from imgpipe.model_store.models_config import ServingPaths
 from imgpipe.model_store.policy import may_promote
 
 
-def add_version(model_dir: Path, version: int, accuracy=None) -> None:
-    folder = model_dir / str(version)
-    (folder / "assets.extra").mkdir(parents=True)
-    (folder / "saved_model.pb").write_bytes(b"placeholder")
-    if accuracy is not None:
-        (folder / "assets.extra" / "evaluation.json").write_text(
-            json.dumps({"accuracy": accuracy}))
+@pytest.fixture
+def add_version(pushed_version):
+    """Put a version in place: the real model, with a recorded accuracy."""
+    def add(model_dir: Path, version: int, accuracy=None) -> None:
+        folder = model_dir / str(version)
+        shutil.copytree(pushed_version, folder)
+        evaluation = folder / "assets.extra" / "evaluation.json"
+        evaluation.unlink(missing_ok=True)
+        if accuracy is not None:
+            evaluation.write_text(json.dumps({"accuracy": accuracy}))
+    return add
 
 
 @pytest.fixture
-def model_dir(tmp_path) -> Path:
+def model_dir(tmp_path, add_version) -> Path:
     folder = tmp_path / "serving" / "digits"
     add_version(folder, 1, accuracy=0.90)
     register_pushed_version(folder, 1, user="pipeline")
@@ -51,7 +57,8 @@ def test_first_push_is_stable_and_canary_in_a_tf_serving_config(model_dir):
     assert first[0].user == "pipeline" and first[0].action == "push"
 
 
-def test_a_better_canary_is_promoted_and_the_policy_loads_both(model_dir):
+def test_a_better_canary_is_promoted_and_the_policy_loads_both(
+        model_dir, add_version):
     add_version(model_dir, 2, accuracy=0.95)
     register_pushed_version(model_dir, 2)
     assert current_labels(model_dir) == {"stable": 1, "canary": 2}
@@ -67,7 +74,8 @@ def test_a_better_canary_is_promoted_and_the_policy_loads_both(model_dir):
     assert "0.9500 >= stable version 1's 0.9000" in change.reason
 
 
-def test_a_worse_canary_is_refused_unless_forced_with_a_reason(model_dir):
+def test_a_worse_canary_is_refused_unless_forced_with_a_reason(
+        model_dir, add_version):
     add_version(model_dir, 2, accuracy=0.80)
     register_pushed_version(model_dir, 2)
     with pytest.raises(PromotionError, match="0.8000 < stable"):
@@ -87,7 +95,7 @@ def test_missing_evaluations_are_not_a_pass():
     assert may_promote(2, {"accuracy": 0.9}, 1, {"accuracy": 0.9}).allowed
 
 
-def test_rollback_walks_back_through_stable_versions(model_dir):
+def test_rollback_walks_back_through_stable_versions(model_dir, add_version):
     for version, accuracy in ((2, 0.92), (3, 0.93)):
         add_version(model_dir, version, accuracy)
         register_pushed_version(model_dir, version)
@@ -106,7 +114,8 @@ def test_rollback_walks_back_through_stable_versions(model_dir):
                for c in changes)
 
 
-def test_rollback_refuses_a_hand_edited_config_and_a_missing_version(model_dir):
+def test_rollback_refuses_a_hand_edited_config_and_a_missing_version(
+        model_dir, add_version):
     add_version(model_dir, 2, accuracy=0.95)
     register_pushed_version(model_dir, 2)
     promote(model_dir)
@@ -122,7 +131,8 @@ def test_rollback_refuses_a_hand_edited_config_and_a_missing_version(model_dir):
         rollback(model_dir)
 
 
-def test_auto_promote_is_off_by_default_and_never_forces(model_dir):
+def test_auto_promote_is_off_by_default_and_never_forces(
+        model_dir, add_version):
     add_version(model_dir, 2, accuracy=0.50)
     register_pushed_version(model_dir, 2)
     assert auto_promote(model_dir) is None
@@ -134,7 +144,7 @@ def test_auto_promote_is_off_by_default_and_never_forces(model_dir):
     assert current_labels(model_dir)["stable"] == 3
 
 
-def test_history_is_append_only(model_dir):
+def test_history_is_append_only(model_dir, add_version):
     history_file = model_dir.parent / "promotion_history.jsonl"
     before = history_file.read_text()
     add_version(model_dir, 2, accuracy=0.95)
@@ -145,7 +155,8 @@ def test_history_is_append_only(model_dir):
     assert all(json.loads(line)["time"] for line in after.splitlines())
 
 
-def test_config_writes_are_atomic_for_a_concurrent_reader(model_dir):
+def test_config_writes_are_atomic_for_a_concurrent_reader(
+        model_dir, add_version):
     """A reader polling models.config (as TF Serving does) during 200
     label changes always parses a whole config."""
     add_version(model_dir, 2, accuracy=0.90)
@@ -176,7 +187,8 @@ def test_config_writes_are_atomic_for_a_concurrent_reader(model_dir):
     assert leftovers == []
 
 
-def test_a_failed_write_leaves_the_old_config(model_dir, monkeypatch):
+def test_a_failed_write_leaves_the_old_config(
+        model_dir, monkeypatch, add_version):
     config_file = model_dir.parent / "models.config"
     before = config_file.read_text()
     add_version(model_dir, 2, accuracy=0.95)
