@@ -73,7 +73,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--copies", type=int, default=4)
     args = parser.parse_args()
-    from imgpipe.config import AugmentConfig
+    from imgpipe.components.augment.settings import AugmentConfig
     config = AugmentConfig(copies=args.copies)
     work = Path(tempfile.mkdtemp(prefix="augment-bench-"))
     examples = examples_dir(work)

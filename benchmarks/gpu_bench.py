@@ -49,7 +49,7 @@ def throughput(images, labels, mixed_precision: bool, epochs: int,
 
     from imgpipe.modules.train import hardware, models
     from imgpipe.modules.train.trainer_module import ImagesPerSecond
-    from imgpipe.config import TrainConfig
+    from imgpipe.modules.train.settings import TrainConfig
 
     tf.keras.mixed_precision.set_global_policy("float32")
     strategy = hardware.strategy_for_devices(mixed_precision)

@@ -44,7 +44,7 @@ def ingest_seconds(input_base: str, output: Path, threads: int) -> float:
     from tfx.types import standard_artifacts
 
     from imgpipe.components.image_example_gen.executor import Executor
-    from imgpipe.config import IngestConfig
+    from imgpipe.components.image_example_gen.settings import IngestConfig
     from tests.ingest.harness import example_gen_properties
     properties = example_gen_properties(          # the real factory
         input_base, IngestConfig(gcs_read_threads=threads))

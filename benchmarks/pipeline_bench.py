@@ -59,7 +59,7 @@ def component_seconds(output: Path) -> dict:
 def scaled_data(source: Path, factor: int, target: Path) -> Path:
     """`factor` x the images: each original plus factor-1 augmented copies."""
     from imgpipe.components.augment import ops
-    from imgpipe.config import AugmentConfig
+    from imgpipe.components.augment.settings import AugmentConfig
     config = AugmentConfig()
     shutil.copytree(source, target)
     for image in sorted(target.glob("*/*.png")):

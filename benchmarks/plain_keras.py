@@ -28,7 +28,7 @@ def main(root: Path) -> None:
 
     from imgpipe.modules.train import models
     from imgpipe.modules.train.autograph_rules import skip_tf_keras
-    from imgpipe.config import TrainConfig
+    from imgpipe.modules.train.settings import TrainConfig
     from imgpipe.tools.digits import DIGITS_IMAGE_SIZE
 
     skip_tf_keras()

@@ -49,7 +49,7 @@ def trainer_accuracy(node_outputs: dict, config, seed: int) -> dict:
     from imgpipe.modules.train.trainer_module import run_fn
     transformed = node_outputs["Transform"]["transformed_examples"][0].uri
     work = Path(tempfile.mkdtemp(prefix="quality-"))
-    custom = {**dataclasses.asdict(config.train), "seed": seed}
+    custom = {**dataclasses.asdict(config.train), "seed": seed}   # as sent
     run_fn(FnArgs(
         train_files=[f"{transformed}/Split-train/*"],
         eval_files=[f"{transformed}/Split-eval/*"],
@@ -71,13 +71,14 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from imgpipe.config import PipelineConfig
-    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+    from imgpipe.config import PipelineConfig, TransformConfig
+    from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    config = PipelineConfig(data_root=write_digits(args.output / "digits"),
-                            output_root=args.output,
-                            image_size=DIGITS_IMAGE_SIZE).resolved()
-    summary = run_pipeline(config)
+    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+    config = PipelineConfig(
+        transform=TransformConfig(image_size=DIGITS_IMAGE_SIZE))
+    summary = run_pipeline(config, LocalLayout(
+        write_digits(args.output / "digits"), args.output))
     outputs = {n.node_id: n.outputs for n in summary.nodes}
     examples = outputs["ImageExampleGen"]["examples"][0].uri
 
@@ -95,7 +96,7 @@ def main() -> None:
 {config.train.architecture}, {config.train.epochs} epochs, batch
 {config.train.batch_size}, {config.train.lr_schedule} learning rate,
 {config.augment.copies} offline augmented copy per train image,
-{config.image_size}x{config.image_size} input.
+{config.transform.image_size}x{config.transform.image_size} input.
 
 | model | eval accuracy |
 |---|---|

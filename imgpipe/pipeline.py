@@ -1,13 +1,13 @@
 """The one pipeline factory, shared by every orchestrator.
 
-`create_pipeline(config)` returns the same TFX pipeline for the local
-LocalDagRunner and for Kubeflow Pipelines; runners only add where metadata
-lives and how the pipeline is launched.
+`create_pipeline(config, locations)` returns the same TFX pipeline for the
+local LocalDagRunner and for Kubeflow Pipelines. `config` says how to train
+(imgpipe.config), `locations` where the run reads and writes, built by the
+runner; the factory only builds the graph and reads nothing.
 """
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any, Callable, Optional
 
 # Imported module by module: `tfx.v1` also imports the Google Cloud AI
@@ -19,16 +19,18 @@ from tfx.components.schema_gen.import_schema_gen.component import \
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import pusher_pb2
 
+from imgpipe import code_fingerprint
 from imgpipe.components.augment.component import Augment
 from imgpipe.components.data_gate.component import DataGate
+from imgpipe.components.edge_export.component import EdgeExport
 from imgpipe.components.evaluate.baseline_strategy import baseline_resolver
 from imgpipe.components.evaluate.eval_config import build_eval_config
 from imgpipe.components.image_example_gen.component import image_example_gen
-from imgpipe.components.edge_export.component import EdgeExport
 from imgpipe.components.model_report.component import ModelReport
 from imgpipe.components.push.component import ServingPusher
-from imgpipe import code_version
 from imgpipe.config import PipelineConfig
+from imgpipe.locations import Locations
+from imgpipe.settings_codec import to_dict, to_json
 
 PREPROCESSING_FN = "imgpipe.modules.transform.preprocessing.preprocessing_fn"
 RUN_FN = "imgpipe.modules.train.trainer_module.run_fn"
@@ -39,39 +41,31 @@ TUNER_FN = "imgpipe.modules.tune.tuner_module.tuner_fn"
 class OrchestratorOverrides:
     """What a cluster orchestrator replaces; unset fields keep the local run.
 
-    `data_root` and `train_config` may be TFX RuntimeParameters, which
-    Kubeflow exposes as run parameters. `baseline_model` builds the node whose
-    `model` output the Evaluator compares against (open-source KFP cannot run
-    TFX Resolver nodes); it receives the candidate model channel.
-    `extra_nodes` receives the pipeline's nodes by id and returns nodes to
-    append (e.g. reports for the KFP UI).
+    `train_config` may be a TFX RuntimeParameter (the TrainConfig as JSON),
+    which Kubeflow exposes as a run parameter. `baseline_model` builds the
+    node whose `model` output the Evaluator compares against (open-source
+    KFP cannot run TFX Resolver nodes); it receives the candidate model
+    channel. `extra_nodes` receives the pipeline's nodes by id and returns
+    nodes to append (e.g. reports for the KFP UI).
     """
-    data_root: Any = None               # ExampleGen input_base
-    train_config: Any = None            # Trainer custom_config (JSON string)
-    serving_dir: Optional[str] = None   # Pusher destination
+    train_config: Any = None
     baseline_model: Optional[Callable[[Any], Any]] = None
     extra_nodes: Optional[Callable[[dict], list]] = None
 
 
 def trainer_custom_config(config: PipelineConfig) -> dict:
-    # Module code is imported by name, not packaged per run; its fingerprint
-    # goes into the components' configs so changed code invalidates the cache.
-    return {**dataclasses.asdict(config.train),
-            "code": code_version.fingerprint()}
+    """The Trainer's and Tuner's custom_config: the TrainConfig's fields
+    (a Kubeflow run parameter replaces it with the same as JSON)."""
+    return to_dict(config.train)
 
 
-def create_pipeline(config: PipelineConfig,
+def create_pipeline(config: PipelineConfig, locations: Locations,
                     metadata_connection_config: Optional[object] = None,
                     overrides: Optional[OrchestratorOverrides] = None
                     ) -> Pipeline:
     overrides = overrides or OrchestratorOverrides()
-    code = code_version.fingerprint()
-
     example_gen = image_example_gen(
-        str(config.data_root) if overrides.data_root is None
-        else overrides.data_root,
-        config.train_buckets, config.eval_buckets,
-        config.data_gate.max_pixels, config.ingest)
+        locations.data_root, config.data_gate.max_pixels, config.ingest)
     statistics = StatisticsGen(
         examples=example_gen.outputs["examples"])
     # A curated schema, when given, replaces inference (docs/ingestion.md).
@@ -85,11 +79,11 @@ def create_pipeline(config: PipelineConfig,
     data_gate = DataGate(
         examples=example_gen.outputs["examples"],
         anomalies=example_validator.outputs["anomalies"],
-        gate_config=json.dumps(dataclasses.asdict(config.data_gate)))
+        gate_config=to_json(config.data_gate))
     augment = Augment(
         examples=example_gen.outputs["examples"],
         data_gate_report=data_gate.outputs["report"],
-        augment_config=json.dumps(dataclasses.asdict(config.augment)),
+        augment_config=to_json(config.augment),
         seed=config.train.seed)
     transform = Transform(
         examples=augment.outputs["augmented_examples"],
@@ -98,13 +92,15 @@ def create_pipeline(config: PipelineConfig,
         # Pre/post-transform TFDV statistics of 1024 pixel features per image
         # cost more than the transform itself; StatisticsGen covers the raw data.
         disable_statistics=True,
-        custom_config={"image_size": config.image_size,
-                       "channels": config.channels, "code": code})
+        custom_config=to_dict(config.transform))
+    train_config = (trainer_custom_config(config)
+                    if overrides.train_config is None
+                    else overrides.train_config)
     tuner = (Tuner(tuner_fn=TUNER_FN,
                    examples=transform.outputs["transformed_examples"],
                    transform_graph=transform.outputs["transform_graph"],
                    schema=schema.outputs["schema"],
-                   custom_config=trainer_custom_config(config))
+                   custom_config=train_config)
              if config.train.tune else None)
     trainer = Trainer(
         run_fn=RUN_FN,
@@ -113,8 +109,7 @@ def create_pipeline(config: PipelineConfig,
         schema=schema.outputs["schema"],
         hyperparameters=(tuner.outputs["best_hyperparameters"]
                          if tuner else None),
-        custom_config=trainer_custom_config(config)
-        if overrides.train_config is None else overrides.train_config)
+        custom_config=train_config)
     baseline = (baseline_resolver(trainer.outputs["model"])
                 if overrides.baseline_model is None
                 else overrides.baseline_model(trainer.outputs["model"]))
@@ -127,9 +122,7 @@ def create_pipeline(config: PipelineConfig,
     edge = (EdgeExport(
         model=trainer.outputs["model"],
         examples=example_gen.outputs["examples"],
-        formats=",".join(config.edge.formats),
-        max_accuracy_drop=config.edge.max_accuracy_drop,
-        representative_images=config.edge.representative_images, code=code)
+        edge_config=to_json(config.edge))
         if config.edge.enabled else None)
     model_report = ModelReport(
         evaluation=evaluator.outputs["evaluation"],
@@ -137,7 +130,7 @@ def create_pipeline(config: PipelineConfig,
         model_run=trainer.outputs["model_run"],
         model=trainer.outputs["model"],
         examples=example_gen.outputs["examples"],
-        edge_models=edge.outputs["edge_models"] if edge else None, code=code)
+        edge_models=edge.outputs["edge_models"] if edge else None)
     # The report is an input of the push: it lands in the version's
     # assets.extra/ before the version becomes visible.
     pusher = ServingPusher(
@@ -145,9 +138,10 @@ def create_pipeline(config: PipelineConfig,
         model_blessing=evaluator.outputs["blessing"],
         model_report=model_report.outputs["report"],
         evaluation=evaluator.outputs["evaluation"],
+        push_config=to_json(config.push),
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(
-                base_directory=overrides.serving_dir or config.serving_dir)),
+                base_directory=locations.serving_dir)),
     ).with_id("Pusher")
 
     components = [example_gen, statistics, schema, example_validator,
@@ -156,11 +150,11 @@ def create_pipeline(config: PipelineConfig,
                   model_report, pusher]
     if overrides.extra_nodes is not None:
         components += overrides.extra_nodes({c.id: c for c in components})
+    code_fingerprint.stamp(components)
     return Pipeline(
         pipeline_name=config.pipeline_name,
-        pipeline_root=config.pipeline_root,
+        pipeline_root=locations.pipeline_root,
         components=components,
         enable_cache=config.enable_cache,
         metadata_connection_config=metadata_connection_config,
         beam_pipeline_args=list(config.beam_pipeline_args))
-

@@ -24,13 +24,14 @@ FIXTURE_IMAGES_PER_CLASS = 60
 
 @dataclasses.dataclass
 class PipelineRun:
-    config: object          # imgpipe.config.PipelineConfig (resolved)
+    config: object          # imgpipe.config.PipelineConfig
+    layout: object          # imgpipe.runners.local.layout.LocalLayout
     first: object           # summary of the cold run
     second: object          # summary of the re-run on unchanged data
 
     @property
     def serving_dir(self) -> Path:
-        return Path(self.config.serving_dir)
+        return Path(self.layout.serving_dir(self.config.model_name))
 
 
 def write_digit_subset(root: Path, per_class: int) -> Path:
@@ -52,21 +53,22 @@ def digits_subset(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def small_config(digits_subset, tmp_path_factory):
+def small_config():
     from imgpipe.config import (EdgeConfig, EvalConfig, PipelineConfig,
-                                  TrainConfig)
+                                TrainConfig, TransformConfig)
     return PipelineConfig(
-        data_root=digits_subset,
-        output_root=tmp_path_factory.mktemp("output"),
-        image_size=16,
+        transform=TransformConfig(image_size=16),
         train=TrainConfig(epochs=3),
         edge=EdgeConfig(enabled=True),
-        evaluation=EvalConfig(min_accuracy=0.5)).resolved()
+        evaluation=EvalConfig(min_accuracy=0.5))
 
 
 @pytest.fixture(scope="session")
-def pipeline_run(small_config) -> PipelineRun:
+def pipeline_run(small_config, digits_subset, tmp_path_factory
+                 ) -> PipelineRun:
+    from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    first = run_pipeline(small_config)
-    second = run_pipeline(small_config)
-    return PipelineRun(small_config, first, second)
+    layout = LocalLayout(digits_subset, tmp_path_factory.mktemp("output"))
+    first = run_pipeline(small_config, layout)
+    second = run_pipeline(small_config, layout)
+    return PipelineRun(small_config, layout, first, second)

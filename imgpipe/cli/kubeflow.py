@@ -16,8 +16,9 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from imgpipe.config import (EvalConfig, KubeflowConfig, PipelineConfig,
-                              TrainConfig)
+from imgpipe.config import (EvalConfig, PipelineConfig, TrainConfig,
+                            TransformConfig)
+from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 kubeflow_app = typer.Typer(
     no_args_is_help=True,
@@ -75,8 +76,8 @@ def compile_command(
     model_store: str = typer.Option(KubeflowConfig.model_store,
                                     help="TF Serving's model base path."),
     model_name: str = typer.Option(PipelineConfig.model_name),
-    image_size: int = typer.Option(PipelineConfig.image_size, min=8),
-    channels: int = typer.Option(PipelineConfig.channels, min=1, max=3),
+    image_size: int = typer.Option(TransformConfig.image_size, min=8),
+    channels: int = typer.Option(TransformConfig.channels, min=1, max=3),
     architecture: str = typer.Option(TrainConfig.architecture),
     epochs: int = typer.Option(TrainConfig.epochs, min=1,
                                help="Default; `submit --epochs` overrides."),
@@ -91,19 +92,23 @@ def compile_command(
                  "temp_location=gs://b/tmp (repeat the option)."),
 ) -> None:
     """Compile the pipeline to a KFP 2.x pipeline spec (.yaml)."""
-    from imgpipe.runners.kubeflow.runner import KubeflowCompileError, compile_pipeline
+    from imgpipe.runners.kubeflow.runner import (KubeflowCompileError,
+                                                 compile_pipeline)
+    from imgpipe.settings_codec import SettingsError
 
-    kubeflow = KubeflowConfig(
-        image=image, pipeline_root=pipeline_root, data_root=data_root,
-        model_store=model_store, gpu_count=gpus,
-        beam_pipeline_args=_beam_args(beam_preset, beam_setting, image))
-    # The data folder is the run's `data_root` parameter on Kubeflow; the
-    # local-path field of PipelineConfig is not used there.
-    config = PipelineConfig(
-        data_root=Path("."), model_name=model_name, image_size=image_size,
-        channels=channels,
-        train=TrainConfig(epochs=epochs, architecture=architecture),
-        evaluation=EvalConfig(min_accuracy=min_accuracy))
+    try:
+        kubeflow = KubeflowConfig(
+            image=image, pipeline_root=pipeline_root, data_root=data_root,
+            model_store=model_store, gpu_count=gpus,
+            beam_pipeline_args=_beam_args(beam_preset, beam_setting, image))
+        config = PipelineConfig(
+            model_name=model_name,
+            transform=TransformConfig(image_size=image_size,
+                                      channels=channels),
+            train=TrainConfig(epochs=epochs, architecture=architecture),
+            evaluation=EvalConfig(min_accuracy=min_accuracy))
+    except SettingsError as error:
+        _fail(str(error), 2)
     from absl import logging as absl_logging
     # TFX's deprecation notes about our own components are not for users.
     absl_logging.set_verbosity(absl_logging.ERROR)

@@ -21,7 +21,9 @@ import typer
 from rich.console import Console
 
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
-                              PipelineConfig, TrainConfig)
+                            PipelineConfig, PushConfig, TrainConfig,
+                            TransformConfig)
+from imgpipe.modules.transform.settings import DEFAULT_IMAGE_SIZE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
@@ -48,8 +50,8 @@ def run(
     batch_size: int = typer.Option(TrainConfig.batch_size, min=1),
     image_size: Optional[int] = typer.Option(
         None, min=8, help="Side of the square model input. Default: 16 for "
-        f"the embedded digits, {PipelineConfig.image_size} for --data."),
-    channels: int = typer.Option(PipelineConfig.channels, min=1, max=3,
+        f"the embedded digits, {DEFAULT_IMAGE_SIZE} for --data."),
+    channels: int = typer.Option(TransformConfig.channels, min=1, max=3,
                                  help="1 (grey) or 3 (RGB)."),
     copies: int = typer.Option(AugmentConfig.copies, min=0,
                                help="Augmented copies per train image."),
@@ -81,47 +83,48 @@ def run(
     from imgpipe.runners.local import preflight
     from imgpipe.cli.report import print_summary
 
-    if channels == 2:
-        _fail("--channels must be 1 (grey) or 3 (RGB).", 2)
+    from imgpipe.runners.local.layout import LocalLayout
+    from imgpipe.settings_codec import SettingsError
+
     if data is None:
         from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
         data = write_digits(output / "data" / "digits")
         image_size = image_size or DIGITS_IMAGE_SIZE
-    image_size = image_size or PipelineConfig.image_size
     try:
         counts = preflight.check_data_root(data)
     except preflight.DataPathError as error:
         _fail(str(error), 2)
-    config = PipelineConfig(
-        data_root=data, output_root=output, model_name=model_name,
-        image_size=image_size, channels=channels,
-        augment=AugmentConfig(copies=copies, rebalance_to=rebalance_to),
-        train=TrainConfig(epochs=epochs, batch_size=batch_size,
-                          architecture=architecture, seed=seed,
-                          online_augmentation=online_augmentation),
-        evaluation=EvalConfig(min_accuracy=min_accuracy,
-                              **({"num_classes": len(counts)} if counts
-                                 else {})),
-        edge=EdgeConfig(enabled=edge_export),
-        enable_cache=not no_cache, auto_promote=auto_promote)
+    try:
+        config = PipelineConfig(
+            model_name=model_name,
+            transform=TransformConfig(
+                image_size=image_size or DEFAULT_IMAGE_SIZE,
+                channels=channels),
+            augment=AugmentConfig(copies=copies, rebalance_to=rebalance_to),
+            train=TrainConfig(epochs=epochs, batch_size=batch_size,
+                              architecture=architecture, seed=seed,
+                              online_augmentation=online_augmentation),
+            evaluation=EvalConfig(min_accuracy=min_accuracy,
+                                  **({"num_classes": len(counts)} if counts
+                                     else {})),
+            edge=EdgeConfig(enabled=edge_export),
+            push=PushConfig(auto_promote=auto_promote),
+            enable_cache=not no_cache)
+    except SettingsError as error:
+        _fail(str(error), 2)
+    layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
-    summary = _run_with_progress(config, new_metadata)
-    print_summary(console, config.resolved(), summary)
-    if config.auto_promote and summary.pushed_version:
-        from imgpipe.model_store import auto_promote as promote_canary
-        result = promote_canary(Path(config.resolved().serving_dir),
-                                enabled=True)
-        console.print(f"Auto-promote: {result.message}")
+    summary = _run_with_progress(config, layout, new_metadata)
+    print_summary(console, layout.serving_dir(config.model_name), summary)
 
 
-def _run_with_progress(config: PipelineConfig, new_metadata: bool):
+def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
     from imgpipe.runners.local.runner import quiet_logs, run_pipeline
     from imgpipe.cli.report import describe_failure
     from imgpipe.runners.local.run_guard import RunGuardError
 
-    log_file = (config.output_root / "logs" /
-                time.strftime("run-%Y%m%d-%H%M%S.log")).resolve()
+    log_file = layout.logs_dir / time.strftime("run-%Y%m%d-%H%M%S.log")
     quiet_logs(log_file)
     started, finished = {}, set()
 
@@ -137,7 +140,7 @@ def _run_with_progress(config: PipelineConfig, new_metadata: bool):
     console.print(f"Full log: {log_file}")
     with console.status("Starting the pipeline...") as status:
         try:
-            return run_pipeline(config, on_progress, new_metadata)
+            return run_pipeline(config, layout, on_progress, new_metadata)
         except RunGuardError as error:
             _fail(str(error), 2)
         except Exception as error:  # noqa: BLE001 - shown without traceback

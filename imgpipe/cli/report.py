@@ -7,11 +7,10 @@ from typing import Optional
 from rich.console import Console
 from rich.table import Table
 
-from imgpipe.config import PipelineConfig
 from imgpipe.runners.local.summary import RunSummary
 
 
-def print_summary(console: Console, config: PipelineConfig,
+def print_summary(console: Console, serving_dir: str,
                   summary: RunSummary) -> None:
     table = Table(title=f"Run {summary.run_id}", show_edge=False)
     table.add_column("component")
@@ -34,11 +33,13 @@ def print_summary(console: Console, config: PipelineConfig,
                       f"{summary.pushed_path}")
         console.print("It is the canary; serve it locally over TF Serving's "
                       "REST API with\n"
-                      f"  imgpipe serve --model-dir {config.serving_dir}\n"
+                      f"  imgpipe serve --model-dir {serving_dir}\n"
                       "promote it to stable with `imgpipe promote`, or "
                       "classify files directly:\n"
-                      f"  imgpipe predict --model-dir {config.serving_dir} "
+                      f"  imgpipe predict --model-dir {serving_dir} "
                       "IMAGE...")
+        if summary.promotion:
+            console.print(f"Auto-promote: {summary.promotion}")
     else:
         console.print("Nothing pushed: the model in service stays.")
 

@@ -1,7 +1,6 @@
 """Bad data stops the pipeline before augmentation and training."""
 from __future__ import annotations
 
-import dataclasses
 import shutil
 
 import pytest
@@ -15,6 +14,7 @@ def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
                                                         small_config,
                                                         tmp_path):
     from imgpipe.runners.local import run_record
+    from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
 
     data = tmp_path / "leaky"
@@ -22,17 +22,16 @@ def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
     for image in sorted((data / "4").iterdir())[:30]:
         # Same bytes under another name: hashed into either split.
         shutil.copy(image, image.with_name(f"copy-{image.name}"))
-    config = dataclasses.replace(small_config, data_root=data,
-                                 output_root=tmp_path / "out").resolved()
+    layout = LocalLayout(data, tmp_path / "out")
 
     with pytest.raises(DataValidationError) as stopped:
-        run_pipeline(config)
+        run_pipeline(small_config, layout)
 
     message = str(stopped.value)
     assert "leaked_into_eval" in message and "4/" in message
     assert "data_docs/index.html" in message
-    store = run_record.open_store(config.metadata_path)
-    run_id = run_record.latest_run(store, config.pipeline_name)
+    store = run_record.open_store(layout.metadata_path)
+    run_id = run_record.latest_run(store, small_config.pipeline_name)
     ran = {n.node_id: n.state for n in run_record.node_runs(store, run_id)}
     assert ran["DataGate"] == "FAILED"
     assert not {"Augment", "Transform", "Trainer", "Pusher"} & set(ran)

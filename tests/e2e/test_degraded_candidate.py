@@ -1,7 +1,6 @@
 """A worse model is not blessed, not pushed, and the stable version stays."""
 from __future__ import annotations
 
-import dataclasses
 import random
 import shutil
 
@@ -26,18 +25,18 @@ def shuffled_labels(source, target):
 def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
         pipeline_run, digits_subset, tmp_path):
     from imgpipe.model_store import current_labels
+    from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
 
     # A copy of the first runs' store and serving folder: the good model is
     # the blessed baseline and version 1 is stable.
     output = tmp_path / "output"
-    shutil.copytree(pipeline_run.config.output_root, output)
-    config = dataclasses.replace(
-        pipeline_run.config, output_root=output,
-        data_root=shuffled_labels(digits_subset, tmp_path / "shuffled")
-    ).resolved()
+    shutil.copytree(pipeline_run.layout.output_root, output)
+    config = pipeline_run.config
+    layout = LocalLayout(shuffled_labels(digits_subset, tmp_path / "shuffled"),
+                         output)
 
-    summary = run_pipeline(config)
+    summary = run_pipeline(config, layout)
 
     assert summary.blessed is False
     # The good model was resolved as the baseline and evaluated beside it.

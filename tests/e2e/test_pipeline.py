@@ -78,7 +78,7 @@ def test_pixel_signature_matches_bytes_signature(pipeline_run, digits_subset):
 
 def test_run_records_lineage_in_ml_metadata(pipeline_run):
     from imgpipe.runners.local import run_record
-    store = run_record.open_store(pipeline_run.config.metadata_path)
+    store = run_record.open_store(pipeline_run.layout.metadata_path)
     runs = store.get_contexts_by_type("pipeline_run")
     assert len(runs) == 2
     pushed = next(n for n in pipeline_run.first.nodes

@@ -33,7 +33,8 @@ def test_tuner_search_finds_hyperparameters_the_trainer_applies(
     best = result.tuner.get_best_hyperparameters(1)[0]
     assert 3e-4 <= best.get("learning_rate") <= 3e-3
     assert len(result.tuner.oracle.trials) == 2
-    tuned = apply_hyperparameters(custom, best.get_config())
-    assert tuned["learning_rate"] == best.get("learning_rate")
-    assert tuned["dropout"] == best.get("dropout")
-    assert apply_hyperparameters(custom, None) is custom
+    tuned = apply_hyperparameters(config.train, best.get_config())
+    assert tuned.learning_rate == best.get("learning_rate")
+    assert tuned.dropout == best.get("dropout")
+    assert tuned.architecture == config.train.architecture
+    assert apply_hyperparameters(config.train, None) is config.train

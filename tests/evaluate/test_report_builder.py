@@ -103,7 +103,7 @@ def test_eval_config_gates_macro_metrics_only_when_configured():
     from tensorflow_model_analysis.metrics import metric_specs
 
     from imgpipe.components.evaluate.eval_config import build_eval_config
-    from imgpipe.config import EvalConfig
+    from imgpipe.components.evaluate.settings import EvalConfig
 
     def gated(config):
         eval_config = build_eval_config(config)

@@ -15,7 +15,7 @@ IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 
 
 def examples_of(pipeline_run) -> Path:
-    root = Path(pipeline_run.config.pipeline_root) / "ImageExampleGen" / \
+    root = Path(pipeline_run.layout.pipeline_root) / "ImageExampleGen" / \
         "examples"
     return max(root.iterdir(), key=lambda p: int(p.name))
 

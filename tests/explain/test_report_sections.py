@@ -12,7 +12,7 @@ def newest(folder: Path) -> Path:
 
 
 def test_edge_export_step_publishes_tflite_with_its_contract(pipeline_run):
-    edge = newest(Path(pipeline_run.config.pipeline_root) / "EdgeExport" /
+    edge = newest(Path(pipeline_run.layout.pipeline_root) / "EdgeExport" /
                   "edge_models")
     report = json.loads((edge / "edge_report.json").read_text())
     published = [v["format"] for v in report["variants"] if v["published"]]

@@ -95,23 +95,22 @@ def test_corrupt_store_is_reported_and_left_untouched(digits_subset,
 
 def test_another_sqlite_file_is_not_taken_for_the_store(tmp_path):
     import sqlite3
-    from imgpipe.config import PipelineConfig
+    from imgpipe.runners.local.layout import LocalLayout
     with sqlite3.connect(tmp_path / "metadata.sqlite") as connection:
         connection.execute("CREATE TABLE notes (text)")
     with pytest.raises(run_guard.RunGuardError,
                        match="not an ML Metadata store"):
-        run_guard.check_metadata_store(
-            PipelineConfig(data_root=tmp_path, output_root=tmp_path), False)
+        run_guard.check_metadata_store(LocalLayout(tmp_path, tmp_path),
+                                       "digits", False)
 
 
 def test_new_metadata_accepts_a_fresh_store_knowingly(tmp_path):
-    from imgpipe.config import PipelineConfig
+    from imgpipe.runners.local.layout import LocalLayout
     _earlier_run(tmp_path)
-    config = PipelineConfig(data_root=tmp_path, output_root=tmp_path)
+    layout = LocalLayout(tmp_path, tmp_path)
     with pytest.raises(run_guard.RunGuardError):
-        run_guard.check_metadata_store(config, False)
-    run_guard.check_metadata_store(config, True)
+        run_guard.check_metadata_store(layout, "digits", False)
+    run_guard.check_metadata_store(layout, "digits", True)
     # A first run on a fresh folder needs no flag.
-    run_guard.check_metadata_store(
-        PipelineConfig(data_root=tmp_path, output_root=tmp_path / "new"),
-        False)
+    run_guard.check_metadata_store(LocalLayout(tmp_path, tmp_path / "new"),
+                                   "digits", False)

@@ -38,11 +38,18 @@ def example_gen_properties(input_base: str, ingest=None, train_buckets=8,
                            eval_buckets=2, max_pixels=MAX_PIXELS) -> dict:
     from tfx.utils import proto_utils
 
-    from imgpipe.components.image_example_gen.component import image_example_gen
-    from imgpipe.config import IngestConfig
+    import dataclasses
 
-    component = image_example_gen(input_base, train_buckets, eval_buckets,
-                                  max_pixels, ingest or IngestConfig())
+    from imgpipe.components.image_example_gen.component import (
+        detect_format, image_example_gen)
+    from imgpipe.components.image_example_gen.settings import IngestConfig
+
+    # As the local runner does: the format detected before the graph is built.
+    ingest = dataclasses.replace(ingest or IngestConfig(),
+                                 train_buckets=train_buckets,
+                                 eval_buckets=eval_buckets)
+    component = image_example_gen(input_base, max_pixels,
+                                  detect_format(input_base, ingest))
     return {key: value if value is None or isinstance(value, (str, int))
             else proto_utils.proto_to_json(value)
             for key, value in component.exec_properties.items()}

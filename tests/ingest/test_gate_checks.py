@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from imgpipe.components.data_gate import metadata_table, suite
-from imgpipe.config import DataGateConfig
+from imgpipe.components.data_gate.settings import DataGateConfig
 
 VOCABULARY = ["cat", "dog", "owl", "yak"]    # yak has no images
 

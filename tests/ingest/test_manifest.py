@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from imgpipe.components.image_example_gen import manifest
-from imgpipe.config import IngestConfig
+from imgpipe.components.image_example_gen.settings import IngestConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 

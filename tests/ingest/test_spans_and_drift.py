@@ -12,7 +12,8 @@ import json
 import pytest
 
 from imgpipe.components.data_gate.errors import DataValidationError
-from imgpipe.config import DataGateConfig, IngestConfig
+from imgpipe.components.data_gate.settings import DataGateConfig
+from imgpipe.components.image_example_gen.settings import IngestConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 

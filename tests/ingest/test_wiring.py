@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from imgpipe.config import DataGateConfig, PipelineConfig
+from imgpipe.runners.local.layout import LocalLayout
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 
@@ -19,10 +20,11 @@ def test_an_accepted_schema_replaces_inference(tmp_path):
     schema_file = tmp_path / "schema.pbtxt"
     schema_file.write_text(SCHEMA)
     data = builders.class_tree(tmp_path / "data", {"a": 2, "b": 2})
-    config = PipelineConfig(data_root=data, output_root=tmp_path / "out",
-                            data_gate=DataGateConfig(
-                                accepted_schema=str(schema_file))).resolved()
-    nodes = {node.id: node for node in create_pipeline(config).components}
+    config = PipelineConfig(data_gate=DataGateConfig(
+        accepted_schema=str(schema_file)))
+    pipeline = create_pipeline(config, LocalLayout(data, tmp_path / "out")
+                               .locations(config.model_name))
+    nodes = {node.id: node for node in pipeline.components}
     assert "SchemaGen" not in nodes
     importer = nodes["ImportSchemaGen"]
     for consumer in ("ExampleValidator", "Transform", "Trainer"):
@@ -39,8 +41,9 @@ def test_an_accepted_schema_replaces_inference(tmp_path):
 def test_without_a_schema_file_schema_gen_infers(tmp_path):
     from imgpipe.pipeline import create_pipeline
     data = builders.class_tree(tmp_path / "data", {"a": 2, "b": 2})
-    config = PipelineConfig(data_root=data, output_root=tmp_path / "out")
-    ids = {node.id for node in create_pipeline(config).components}
+    locations = LocalLayout(data, tmp_path / "out").locations("digits")
+    ids = {node.id for node in create_pipeline(PipelineConfig(),
+                                               locations).components}
     assert "SchemaGen" in ids and "ImportSchemaGen" not in ids
 
 

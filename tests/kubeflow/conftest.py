@@ -27,7 +27,7 @@ class Compiled:
 
 def kubeflow_config(**changes):
     from imgpipe.runners.kubeflow import beam_presets
-    from imgpipe.config import KubeflowConfig
+    from imgpipe.runners.kubeflow.settings import KubeflowConfig
     settings = dict(
         image=IMAGE, pipeline_root="gs://test-artifacts/root",
         data_root="gs://test-data/images", model_store="gs://test-models/serving",
@@ -42,7 +42,7 @@ def kubeflow_config(**changes):
 
 def pipeline_config():
     from imgpipe.config import PipelineConfig, TrainConfig
-    return PipelineConfig(data_root=Path("."), train=TrainConfig(epochs=7))
+    return PipelineConfig(train=TrainConfig(epochs=7))
 
 
 def compile_to(path: Path, **changes) -> Compiled:

@@ -115,12 +115,28 @@ def test_data_root_and_training_config_are_run_parameters(compiled):
     declared = compiled.spec["root"]["inputDefinitions"]["parameters"]
     assert declared["data_root"] == {"parameterType": "STRING",
                                      "defaultValue": "gs://test-data/images"}
-    train = json.loads(declared["train_config"]["defaultValue"])
-    assert train["epochs"] == 7 and "code" in train
+    from imgpipe.modules.train.settings import TrainConfig
+    from imgpipe.settings_codec import from_json
+
+    train = from_json(TrainConfig, declared["train_config"]["defaultValue"])
+    assert train.epochs == 7
     assert tasks(compiled)["ImageExampleGen"]["inputs"]["parameters"][
         "input_base"] == {"componentInputParameter": "data_root"}
-    assert tasks(compiled)["Trainer"]["inputs"]["parameters"][
-        "custom_config"] == {"componentInputParameter": "train_config"}
+    trainer = tasks(compiled)["Trainer"]["inputs"]["parameters"]
+    assert trainer["custom_config"] == {
+        "componentInputParameter": "train_config"}
+
+
+def test_every_step_that_runs_project_code_carries_its_fingerprint(
+        compiled):
+    """KFP's cache key holds a step's parameters: the code fingerprint is
+    one, so changed code is not served from KFP's cache either."""
+    from imgpipe.code_fingerprint import EXEC_PROPERTY
+    stamped = {name for name, task in tasks(compiled).items()
+               if EXEC_PROPERTY in task["inputs"]["parameters"]}
+    assert {"ImageExampleGen", "DataGate", "Augment", "Transform", "Trainer",
+            "Evaluator", "ModelReport", "Pusher"} <= stamped
+    assert not {"StatisticsGen", "SchemaGen"} & stamped
 
 
 def test_platform_document_puts_the_trainer_on_gpu_nodes(compiled):
@@ -180,15 +196,17 @@ def test_patterns_only_the_skipped_driver_resolves_are_refused(compiled):
         _check_no_driver_patterns(pipeline)
 
 
-def test_the_local_pipeline_keeps_its_resolver_and_paths(compiled):
+def test_the_local_pipeline_keeps_its_resolver_and_paths(compiled, tmp_path):
     from imgpipe.pipeline import create_pipeline
+    from imgpipe.runners.local.layout import LocalLayout
 
-    local = create_pipeline(compiled.config)
+    layout = LocalLayout(tmp_path / "data", tmp_path / "out")
+    local = create_pipeline(compiled.config, layout.locations("digits"))
     ids = {node.id for node in local.components}
     assert "latest_blessed_model_resolver" in ids
     assert not ids & {"served_baseline_model", "KfpUiReport"}
     example_gen = next(n for n in local.components if n.id == "ImageExampleGen")
-    assert example_gen.exec_properties["input_base"] == "."
+    assert example_gen.exec_properties["input_base"] == layout.data_root
 
 
 def test_cli_compile_writes_a_spec_with_the_chosen_beam_preset(tmp_path):

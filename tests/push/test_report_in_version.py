@@ -33,10 +33,11 @@ def test_a_push_without_a_report_still_pushes(tmp_path):
 def test_the_pusher_takes_the_report_as_an_input(tmp_path):
     from imgpipe.config import PipelineConfig
     from imgpipe.pipeline import create_pipeline
+    from imgpipe.runners.local.layout import LocalLayout
 
     (tmp_path / "data" / "a").mkdir(parents=True)
-    pipeline = create_pipeline(PipelineConfig(
-        data_root=tmp_path / "data", output_root=tmp_path / "out").resolved())
+    pipeline = create_pipeline(PipelineConfig(), LocalLayout(
+        tmp_path / "data", tmp_path / "out").locations("digits"))
     nodes = {node.id: node for node in pipeline.components}
     pusher = nodes["Pusher"]
     assert "ModelReport" in {node.id for node in pusher.upstream_nodes}

@@ -7,7 +7,7 @@ import numpy as np
 from PIL import Image
 
 from imgpipe.components.augment import ops
-from imgpipe.config import AugmentConfig
+from imgpipe.components.augment.settings import AugmentConfig
 from tests.unit.images import png_bytes
 
 CONFIG = AugmentConfig(flip_left_right=0.5, brightness_delta=0.1,

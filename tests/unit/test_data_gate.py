@@ -6,7 +6,7 @@ import pytest
 
 from imgpipe.components.data_gate import gate, metadata_table, suite
 from imgpipe.components.data_gate.errors import DataValidationError
-from imgpipe.config import DataGateConfig
+from imgpipe.components.data_gate.settings import DataGateConfig
 
 CLASSES = ["0", "1", "2"]
 

@@ -13,7 +13,7 @@ import apache_beam as beam
 import tensorflow as tf
 
 from imgpipe.components.augment import ops
-from imgpipe.config import AugmentConfig
+from imgpipe.components.augment.settings import AugmentConfig
 
 AUG_SEPARATOR = "#aug"
 

@@ -3,8 +3,6 @@
 It consumes the data gate's report, so it only runs on data that passed.
 """
 
-import json
-
 import apache_beam as beam
 from tfx.dsl.component.experimental.annotations import (
     BeamComponentParameter, InputArtifact, OutputArtifact, Parameter)
@@ -26,11 +24,10 @@ def Augment(examples: InputArtifact[Examples],
 
     from imgpipe.components.augment import beam_augment
     from imgpipe.components.image_example_gen.executor import LABELS_FILE
-    from imgpipe.config import AugmentConfig
+    from imgpipe.components.augment.settings import AugmentConfig
+    from imgpipe.settings_codec import from_json
 
-    settings = json.loads(augment_config)
-    config = AugmentConfig(**{k: tuple(v) if isinstance(v, list) else v
-                              for k, v in settings.items()})
+    config = from_json(AugmentConfig, augment_config)
     with beam_pipeline as pipeline:
         beam_augment.build(pipeline, examples.uri, augmented_examples.uri,
                            config, seed)

@@ -16,7 +16,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from imgpipe.config import AugmentConfig
+from imgpipe.components.augment.settings import AugmentConfig
 
 
 @dataclasses.dataclass(frozen=True)

@@ -30,9 +30,10 @@ def DataGate(examples: InputArtifact[Examples],
     import tempfile
 
     from imgpipe.components.data_gate import gate
-    from imgpipe.config import DataGateConfig
+    from imgpipe.components.data_gate.settings import DataGateConfig
+    from imgpipe.settings_codec import from_json
 
-    config = DataGateConfig(**json.loads(gate_config))
+    config = from_json(DataGateConfig, gate_config)
     docs_uri = os.path.join(report.uri, DOCS_DIR)
     # GX writes Data Docs to a local folder; on Kubeflow the artifact lives
     # in an object store, so the HTML is copied there through tf.io.gfile.

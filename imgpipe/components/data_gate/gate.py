@@ -7,7 +7,7 @@ from typing import Dict, List
 
 from imgpipe.components.data_gate import drift, metadata_table, suite
 from imgpipe.components.data_gate.errors import DataValidationError
-from imgpipe.config import DataGateConfig
+from imgpipe.components.data_gate.settings import DataGateConfig
 
 
 @dataclasses.dataclass(frozen=True)

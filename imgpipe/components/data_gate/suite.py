@@ -10,7 +10,7 @@ from typing import List
 
 import pandas as pd
 
-from imgpipe.config import DataGateConfig
+from imgpipe.components.data_gate.settings import DataGateConfig
 
 CRITICAL, WARNING = "critical", "warning"
 MAX_EXAMPLE_IDS = 5

@@ -20,18 +20,19 @@ def EdgeExport(
         model: InputArtifact[standard_artifacts.Model],
         examples: InputArtifact[standard_artifacts.Examples],
         edge_models: OutputArtifact[standard_artifacts.ModelRun],
-        formats: Parameter[str] = "float32,float16,int8",
-        max_accuracy_drop: Parameter[float] = 0.01,
-        representative_images: Parameter[int] = 200,
-        code: Parameter[str] = "") -> None:
+        edge_config: Parameter[str]) -> None:
     """The published .tflite files, edge_model.json and edge_report.json in
-    `edge_models`. `code` is the module fingerprint (cache invalidation)."""
+    `edge_models`; `edge_config` is an EdgeConfig as JSON."""
     from pathlib import Path
 
     from imgpipe.components.edge_export.export import export_version
+    from imgpipe.components.edge_export.settings import EdgeConfig
+    from imgpipe.settings_codec import from_json
+
+    config = from_json(EdgeConfig, edge_config)
     report = export_version(
         Path(model.uri) / "Format-Serving", Path(examples.uri),
-        Path(edge_models.uri), formats.split(","), max_accuracy_drop,
-        representative_images)
+        Path(edge_models.uri), list(config.formats), config.max_accuracy_drop,
+        config.representative_images)
     edge_models.set_string_custom_property("published", ",".join(
         v["format"] for v in report["variants"] if v["published"]))

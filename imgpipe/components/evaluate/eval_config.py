@@ -14,7 +14,7 @@ import tensorflow_model_analysis as tfma
 
 from imgpipe.components.evaluate import accuracy_metric
 from imgpipe.components.evaluate.names import BASELINE, CANDIDATE
-from imgpipe.config import EvalConfig
+from imgpipe.components.evaluate.settings import EvalConfig
 
 
 def metric_threshold(lower_bound: Optional[float], max_drop: Optional[float]

@@ -29,6 +29,8 @@ from tfx.utils import proto_utils
 from imgpipe.components.image_example_gen import (cifar, formats,
                                                   image_records, spans,
                                                   tfrecords)
+from imgpipe.components.image_example_gen.settings import IngestConfig
+from imgpipe.settings_codec import from_json
 from imgpipe.storage import files as storage
 
 LABELS_FILE = "labels.txt"
@@ -40,7 +42,7 @@ INGEST_KEY = "ingest"
 
 @dataclasses.dataclass(frozen=True)
 class _Settings:
-    ingest: Any               # imgpipe.config.IngestConfig
+    ingest: IngestConfig
     max_pixels: int
     retry: storage.RetrySettings
 
@@ -230,17 +232,13 @@ def _resolved_pattern(pattern: str, ingest, choice: spans.SpanChoice) -> str:
 
 
 def _settings(exec_properties: Dict[str, Any]) -> _Settings:
-    from imgpipe.config import IngestConfig
-
     config = example_gen_pb2.CustomConfig()
     proto_utils.json_to_proto(
         exec_properties[standard_component_specs.CUSTOM_CONFIG_KEY], config)
     struct = struct_pb2.Struct()
     config.custom_config.Unpack(struct)
     values = dict(struct)
-    ingest = IngestConfig(**{key: tuple(value) if isinstance(value, list)
-                             else value for key, value in
-                             json.loads(values.get(INGEST_KEY) or "{}").items()})
+    ingest = from_json(IngestConfig, values.get(INGEST_KEY) or "{}")
     return _Settings(ingest, int(values[MAX_PIXELS_KEY]),
                      storage.RetrySettings.from_ingest(ingest))
 

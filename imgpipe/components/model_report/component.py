@@ -9,8 +9,7 @@ V2 compiler and the KFP UI unchanged, where a custom Artifact subclass would
 need its module importable everywhere and shows up as a generic type.
 """
 from tfx.dsl.component.experimental.annotations import (InputArtifact,
-                                                        OutputArtifact,
-                                                        Parameter)
+                                                        OutputArtifact)
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types import standard_artifacts
 
@@ -23,12 +22,11 @@ def ModelReport(
         report: OutputArtifact[standard_artifacts.ModelEvaluation],
         model: InputArtifact[standard_artifacts.Model] = None,
         examples: InputArtifact[standard_artifacts.Examples] = None,
-        edge_models: InputArtifact[standard_artifacts.ModelRun] = None,
-        code: Parameter[str] = "") -> None:
+        edge_models: InputArtifact[standard_artifacts.ModelRun] = None
+        ) -> None:
     """Writes report.html and decision.json into `report`. With `model` and
     `examples`, Grad-CAM examples of eval images; with `edge_models`, the
-    TFLite exports' size/accuracy table. `code` is the module fingerprint,
-    so changed report code invalidates the cache."""
+    TFLite exports' size/accuracy table."""
     from imgpipe.components.model_report.writer import write_report
     blessed = bool(blessing.get_int_custom_property("blessed"))
     decision = write_report(

@@ -46,10 +46,13 @@ class ServingPusher(Pusher):
                  model_blessing: types.BaseChannel,
                  push_destination: pusher_pb2.PushDestination,
                  model_report: Optional[types.BaseChannel] = None,
-                 evaluation: Optional[types.BaseChannel] = None):
+                 evaluation: Optional[types.BaseChannel] = None,
+                 push_config: str = "{}"):
+        """`push_config`: a PushConfig as JSON (settings_codec), carried in
+        the Pusher's own custom_config parameter."""
         spec = ServingPusherSpec(
             model=model, model_blessing=model_blessing,
-            push_destination=push_destination,
+            push_destination=push_destination, custom_config=push_config,
             model_report=model_report, evaluation=evaluation,
             pushed_model=types.Channel(type=standard_artifacts.PushedModel))
         # BaseComponent's constructor, not Pusher's: Pusher's builds its own

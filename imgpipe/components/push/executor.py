@@ -33,8 +33,12 @@ from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import io_utils, proto_utils
 
 from imgpipe.components.push import extras, gcs_publish
+from imgpipe.components.push.names import (PROMOTED_PROPERTY,
+                                           PROMOTION_PROPERTY)
+from imgpipe.components.push.settings import PushConfig
 from imgpipe.model_store.versions import (SOURCE_FILE, list_versions,
                                           version_holding)
+from imgpipe.settings_codec import from_json
 from imgpipe.storage.gcs import is_gcs
 
 MODEL_REPORT_KEY = "model_report"     # ServingPusher's report input
@@ -80,7 +84,8 @@ class Executor(tfx_pusher.Executor):
                                  add_extras)
         if pushed_now:
             logging.info("Pushed %s as version %d", model.uri, version)
-            _register_as_canary(base, version)
+            if _register_as_canary(base, version):
+                _auto_promote(base, _push_config(exec_properties), pushed)
         else:
             logging.info("Model %s is already version %d; not pushed again",
                          model.uri, version)
@@ -110,13 +115,32 @@ def _extras_writer(input_dict: Dict[str, List[types.Artifact]], base: str,
     return write
 
 
-def _register_as_canary(base: str, version: int) -> None:
+def _push_config(exec_properties: Dict[str, Any]) -> PushConfig:
+    return from_json(PushConfig, exec_properties.get(
+        standard_component_specs.CUSTOM_CONFIG_KEY) or "{}")
+
+
+def _auto_promote(base: str, config: PushConfig, pushed) -> None:
+    """Canary -> stable right after the push when the team opted in and the
+    promotion policy allows it; the outcome is recorded on the PushedModel
+    artifact (ML Metadata, the KFP UI) either way."""
+    if not config.auto_promote:
+        return
+    from imgpipe.model_store import auto_promote
+    result = auto_promote(base, enabled=True)
+    logging.info("Auto-promote: %s", result.message)
+    pushed.set_int_custom_property(PROMOTED_PROPERTY, int(result.changed))
+    pushed.set_string_custom_property(PROMOTION_PROPERTY, result.message)
+
+
+def _register_as_canary(base: str, version: int) -> bool:
     """models.config and the history beside the base path: a local disk or
-    a gs:// bucket (imgpipe/model_store/store.py)."""
+    a gs:// bucket (imgpipe/model_store/store.py). False when the label
+    could not be written (logged)."""
     if "://" in base and not is_gcs(base):
         logging.info("Not updating models.config for %s: neither a local "
                      "path nor gs://", base)
-        return
+        return False
     from google.api_core.exceptions import GoogleAPIError
 
     from imgpipe.storage.files import StorageError
@@ -131,8 +155,9 @@ def _register_as_canary(base: str, version: int) -> None:
         logging.error("Version %d was pushed but not labelled canary: %s. "
                       "Fix models.config; until the next push this version "
                       "carries no label.", version, error)
-        return
+        return False
     logging.info("Promotion state: %s", result.message)
+    return True
 
 
 def _write_source_marker(version_dir: str, model_uri: str) -> None:

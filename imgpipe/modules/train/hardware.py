@@ -4,6 +4,8 @@ from __future__ import annotations
 import tensorflow as tf
 from absl import logging
 
+from imgpipe.modules.train.settings import TrainConfig
+
 
 def strategy_for_devices(mixed_precision: bool) -> tf.distribute.Strategy:
     """MirroredStrategy across every GPU present; the default strategy on
@@ -20,12 +22,12 @@ def strategy_for_devices(mixed_precision: bool) -> tf.distribute.Strategy:
     return tf.distribute.MirroredStrategy()
 
 
-def learning_rate(config: dict, steps_per_epoch: int):
-    if config["lr_schedule"] == "cosine":
+def learning_rate(config: TrainConfig, steps_per_epoch: int):
+    if config.lr_schedule == "cosine":
         return tf.keras.optimizers.schedules.CosineDecay(
-            config["learning_rate"], decay_steps=max(
-                1, steps_per_epoch * config["epochs"]))
-    if config["lr_schedule"] == "constant":
-        return config["learning_rate"]
-    raise ValueError(f"Unknown lr_schedule {config['lr_schedule']!r}; use "
+            config.learning_rate, decay_steps=max(
+                1, steps_per_epoch * config.epochs))
+    if config.lr_schedule == "constant":
+        return config.learning_rate
+    raise ValueError(f"Unknown lr_schedule {config.lr_schedule!r}; use "
                      "'cosine' or 'constant'.")

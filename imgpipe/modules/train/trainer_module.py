@@ -14,8 +14,10 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from imgpipe.modules.train import datasets, hardware, models
 from imgpipe.modules.train.autograph_rules import skip_tf_keras
 from imgpipe.modules.train.curves import plot_training_curves
+from imgpipe.modules.train.settings import TrainConfig
 from imgpipe.modules.train.signatures import build_signatures
-from imgpipe.modules.tune.tuner_module import apply_hyperparameters
+from imgpipe.modules.tune.tuner_module import (apply_hyperparameters,
+                                               train_config)
 from imgpipe.modules.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
                                                 class_names_from_vocabulary)
@@ -39,23 +41,23 @@ class ImagesPerSecond(tf.keras.callbacks.Callback):
         logs["epoch_seconds"] = seconds
 
 
-def _callbacks(config: dict, run_dir: str, train_size: int) -> list:
+def _callbacks(config: TrainConfig, run_dir: str, train_size: int) -> list:
     callbacks = [
         ImagesPerSecond(train_size),
         tf.keras.callbacks.TensorBoard(
             log_dir=os.path.join(run_dir, "tensorboard"))]
-    if config["early_stopping_patience"]:
+    if config.early_stopping_patience:
         callbacks.append(tf.keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", patience=config["early_stopping_patience"],
+            monitor="val_accuracy", patience=config.early_stopping_patience,
             restore_best_weights=True))
     return callbacks
 
 
 def run_fn(fn_args: FnArgs) -> None:
     skip_tf_keras()
-    config = apply_hyperparameters(fn_args.custom_config,
+    config = apply_hyperparameters(train_config(fn_args.custom_config),
                                    fn_args.hyperparameters)
-    tf.keras.utils.set_random_seed(config["seed"])
+    tf.keras.utils.set_random_seed(config.seed)
     transform = tft.TFTransformOutput(fn_args.transform_output)
     class_names = class_names_from_vocabulary(
         transform.vocabulary_by_name(CLASS_INDEX_VOCABULARY))
@@ -63,18 +65,18 @@ def run_fn(fn_args: FnArgs) -> None:
 
     train_data = datasets.load(fn_args.train_files, transform)
     counts = datasets.label_counts(train_data, len(class_names))
-    train = datasets.batches(train_data, config["batch_size"], training=True,
-                             seed=config["seed"],
-                             augment=config["online_augmentation"])
+    train = datasets.batches(train_data, config.batch_size, training=True,
+                             seed=config.seed,
+                             augment=config.online_augmentation)
     evaluation = datasets.batches(datasets.load(fn_args.eval_files, transform),
-                                  config["batch_size"], training=False,
-                                  seed=config["seed"])
-    steps = math.ceil(counts.sum() / config["batch_size"])
+                                  config.batch_size, training=False,
+                                  seed=config.seed)
+    steps = math.ceil(counts.sum() / config.batch_size)
 
-    with hardware.strategy_for_devices(config["mixed_precision"]).scope():
-        model = models.build(config["architecture"], image_shape,
+    with hardware.strategy_for_devices(config.mixed_precision).scope():
+        model = models.build(config.architecture, image_shape,
                              len(class_names),
-                             **{k: config[k] for k in MODEL_OPTIONS})
+                             **{k: getattr(config, k) for k in MODEL_OPTIONS})
         model.compile(optimizer=tf.keras.optimizers.Adam(
                           hardware.learning_rate(config, steps)),
                       loss="sparse_categorical_crossentropy",
@@ -83,9 +85,9 @@ def run_fn(fn_args: FnArgs) -> None:
                  counts.sum(), image_shape, len(class_names))
     started = time.perf_counter()
     history = model.fit(
-        train, validation_data=evaluation, epochs=config["epochs"], verbose=2,
+        train, validation_data=evaluation, epochs=config.epochs, verbose=2,
         class_weight=(datasets.inverse_frequency_weights(counts)
-                      if config["class_weights"] else None),
+                      if config.class_weights else None),
         callbacks=_callbacks(config, fn_args.model_run_dir, int(counts.sum())))
     trained = time.perf_counter()
     # No per-layer call traces: the serving signatures are traced anyway,

@@ -11,6 +11,9 @@ from typing import Any, Dict
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from imgpipe.modules.transform.settings import TransformConfig
+from imgpipe.settings_codec import from_dict
+
 IMAGE_KEY = "image"
 LABEL_KEY = "label"
 # Tokens "000003:cat": index and name, so the Trainer can rebuild the ordered
@@ -42,7 +45,8 @@ def decode_image(encoded: tf.Tensor, size: int, channels: int) -> tf.Tensor:
 
 def preprocessing_fn(inputs: Dict[str, tf.Tensor],
                      custom_config: Dict[str, Any]) -> Dict[str, tf.Tensor]:
-    size, channels = custom_config["image_size"], custom_config["channels"]
+    settings = from_dict(TransformConfig, custom_config)
+    size, channels = settings.image_size, settings.channels
     encoded = tf.reshape(inputs["image_raw"], [-1])
     images = tf.map_fn(lambda item: decode_image(item, size, channels),
                        encoded,

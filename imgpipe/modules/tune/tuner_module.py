@@ -6,6 +6,8 @@ as an artifact that the Trainer reads (`apply_hyperparameters`).
 """
 from __future__ import annotations
 
+import dataclasses
+
 import keras_tuner
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -14,9 +16,11 @@ from tfx.components.tuner.component import TunerFnResult
 
 from imgpipe.modules.train import datasets, models
 from imgpipe.modules.train.autograph_rules import skip_tf_keras
+from imgpipe.modules.train.settings import TrainConfig
 from imgpipe.modules.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
                                                 class_names_from_vocabulary)
+from imgpipe.settings_codec import from_dict
 
 TUNED = ("learning_rate", "dropout", "l2")
 
@@ -28,18 +32,24 @@ def search_space(hp: keras_tuner.HyperParameters) -> dict:
             "l2": hp.Choice("l2", [0.0, 1e-4])}
 
 
-def apply_hyperparameters(config: dict, hyperparameters) -> dict:
+def train_config(custom_config: dict) -> TrainConfig:
+    """The TrainConfig that `trainer_custom_config` sent."""
+    return from_dict(TrainConfig, custom_config)
+
+
+def apply_hyperparameters(config: TrainConfig, hyperparameters
+                          ) -> TrainConfig:
     """The Trainer's config with the Tuner's best values, if there are any."""
     if not hyperparameters:
         return config
     best = keras_tuner.HyperParameters.from_config(hyperparameters)
-    return {**config, **{name: best.get(name) for name in TUNED
-                         if name in best.values}}
+    return dataclasses.replace(config, **{name: best.get(name) for name in TUNED
+                                          if name in best.values})
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     skip_tf_keras()
-    config = fn_args.custom_config
+    config = train_config(fn_args.custom_config)
     transform = tft.TFTransformOutput(fn_args.transform_output)
     num_classes = len(class_names_from_vocabulary(
         transform.vocabulary_by_name(CLASS_INDEX_VOCABULARY)))
@@ -47,10 +57,10 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
 
     def build(hp: keras_tuner.HyperParameters) -> tf.keras.Model:
         values = search_space(hp)
-        model = models.build(config["architecture"], shape, num_classes,
+        model = models.build(config.architecture, shape, num_classes,
                              dropout=values["dropout"], l2=values["l2"],
-                             transfer_base=config["transfer_base"],
-                             transfer_weights=config["transfer_weights"])
+                             transfer_base=config.transfer_base,
+                             transfer_weights=config.transfer_weights)
         model.compile(optimizer=tf.keras.optimizers.Adam(
                           values["learning_rate"]),
                       loss="sparse_categorical_crossentropy",
@@ -59,18 +69,18 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
 
     algorithm = {"random": keras_tuner.RandomSearch,
                  "bayesian": keras_tuner.BayesianOptimization}
-    if config["tune_algorithm"] not in algorithm:
-        raise ValueError(f"Unknown tune algorithm {config['tune_algorithm']!r};"
+    if config.tune_algorithm not in algorithm:
+        raise ValueError(f"Unknown tune algorithm {config.tune_algorithm!r};"
                          " use 'random' or 'bayesian'.")
-    tuner = algorithm[config["tune_algorithm"]](
-        build, objective="val_accuracy", max_trials=config["tune_trials"],
-        seed=config["seed"], directory=fn_args.working_dir,
+    tuner = algorithm[config.tune_algorithm](
+        build, objective="val_accuracy", max_trials=config.tune_trials,
+        seed=config.seed, directory=fn_args.working_dir,
         project_name="search", overwrite=True)
-    batch = config["batch_size"]
+    batch = config.batch_size
     return TunerFnResult(tuner=tuner, fit_kwargs={
         "x": datasets.batches(datasets.load(fn_args.train_files, transform),
-                              batch, training=True, seed=config["seed"]),
+                              batch, training=True, seed=config.seed),
         "validation_data": datasets.batches(
             datasets.load(fn_args.eval_files, transform), batch,
-            training=False, seed=config["seed"]),
-        "epochs": config["tune_epochs"], "verbose": 2})
+            training=False, seed=config.seed),
+        "epochs": config.tune_epochs, "verbose": 2})

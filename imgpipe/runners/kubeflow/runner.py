@@ -26,7 +26,8 @@ from typing import Dict, Iterator, List, Tuple
 
 import yaml
 
-from imgpipe.config import ComponentResources, KubeflowConfig, PipelineConfig
+from imgpipe.config import PipelineConfig
+from imgpipe.runners.kubeflow.settings import ComponentResources, KubeflowConfig
 
 ENTRYPOINT = ("python", "-m", "imgpipe.runners.kubeflow.entrypoint")
 DATA_ROOT_PARAMETER = "data_root"
@@ -76,19 +77,21 @@ def runtime_parameters(config: PipelineConfig, kubeflow: KubeflowConfig):
 def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
     """The TFX pipeline, with Kubeflow's overrides and per-component
     resources."""
-    from imgpipe.runners.kubeflow.ui import kfp_ui_nodes
-    from imgpipe.pipeline import OrchestratorOverrides, create_pipeline
     from imgpipe.components.served_baseline.component import served_baseline
+    from imgpipe.locations import Locations
+    from imgpipe.pipeline import OrchestratorOverrides, create_pipeline
+    from imgpipe.runners.kubeflow.ui import kfp_ui_nodes
 
     parameters = runtime_parameters(config, kubeflow)
     store = serving_dir(config, kubeflow)
     pipeline = create_pipeline(
         dataclasses.replace(
             config, beam_pipeline_args=tuple(kubeflow.beam_pipeline_args)),
+        Locations(data_root=parameters[DATA_ROOT_PARAMETER],
+                  pipeline_root=kubeflow.pipeline_root, serving_dir=store),
         overrides=OrchestratorOverrides(
-            data_root=parameters[DATA_ROOT_PARAMETER],
             train_config=parameters[TRAIN_CONFIG_PARAMETER],
-            serving_dir=store, baseline_model=served_baseline(store),
+            baseline_model=served_baseline(store),
             extra_nodes=kfp_ui_nodes))
     _check_no_driver_patterns(pipeline)
     for component in pipeline.components:

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import filelock
 
-from imgpipe.config import PipelineConfig
+from imgpipe.runners.local.layout import LocalLayout
 
 LOCK_FILE = ".imgpipe-run.lock"
 LOCK_NOTE = ".imgpipe-run.json"
@@ -66,17 +66,17 @@ def _describe(note: Path) -> str:
         return "its details are not readable"
 
 
-def check_metadata_store(config: PipelineConfig, new_metadata: bool) -> None:
+def check_metadata_store(layout: LocalLayout, model_name: str,
+                         new_metadata: bool) -> None:
     """Raises RunGuardError unless the store is readable, or absent on a
     fresh output folder, or `new_metadata` accepts starting a new one."""
-    config = config.resolved()
-    store = Path(config.metadata_path)
+    store = Path(layout.metadata_path)
     # SQLite (and so ML Metadata) takes an empty file for an empty store.
     if store.exists() and store.stat().st_size > 0:
         _check_readable(store)
         return
-    history = [str(path) for path in (Path(config.pipeline_root),
-                                      Path(config.serving_dir))
+    history = [str(path) for path in (Path(layout.pipeline_root),
+                                      Path(layout.serving_dir(model_name)))
                if path.is_dir() and any(path.iterdir())]
     if history and not new_metadata:
         raise RunGuardError(

@@ -5,6 +5,7 @@ back from ML Metadata.
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import warnings
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 from imgpipe.config import PipelineConfig
+from imgpipe.runners.local.layout import LocalLayout
 from imgpipe.runners.local.summary import RunSummary
 
 ProgressCallback = Callable[[str, str], None]   # (event, node id)
@@ -57,21 +59,26 @@ def quiet_logs(log_file: Path) -> logging.Handler:
     return file_handler
 
 
-def run_pipeline(config: PipelineConfig,
+def run_pipeline(config: PipelineConfig, layout: LocalLayout,
                  on_progress: Optional[ProgressCallback] = None,
                  new_metadata: bool = False) -> RunSummary:
     """Runs the pipeline once; raises run_guard.RunGuardError when another
     run holds the output folder or the metadata store is missing/corrupt
     (`new_metadata` accepts starting a new store)."""
+    from imgpipe.components.image_example_gen.component import detect_format
     from imgpipe.runners.local import run_guard
 
-    config = config.resolved()
-    with run_guard.exclusive_run(Path(config.output_root)):
-        run_guard.check_metadata_store(config, new_metadata)
-        return _run_locked(config, on_progress)
+    with run_guard.exclusive_run(layout.output_root):
+        run_guard.check_metadata_store(layout, config.model_name,
+                                       new_metadata)
+        # The precise input glob for ExampleGen's fingerprint: the factory
+        # itself reads nothing.
+        config = dataclasses.replace(
+            config, ingest=detect_format(layout.data_root, config.ingest))
+        return _run_locked(config, layout, on_progress)
 
 
-def _run_locked(config: PipelineConfig,
+def _run_locked(config: PipelineConfig, layout: LocalLayout,
                 on_progress: Optional[ProgressCallback]) -> RunSummary:
     from tfx.orchestration import metadata
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
@@ -81,8 +88,8 @@ def _run_locked(config: PipelineConfig,
     from imgpipe.runners.local.summary import build_summary
 
     pipeline = create_pipeline(
-        config, metadata.sqlite_metadata_connection_config(
-            config.metadata_path))
+        config, layout.locations(config.model_name),
+        metadata.sqlite_metadata_connection_config(layout.metadata_path))
     handler = _ComponentEvents(on_progress or (lambda event, node: None))
     absl_logger = logging.getLogger("absl")
     absl_logger.addHandler(handler)
@@ -90,6 +97,6 @@ def _run_locked(config: PipelineConfig,
         LocalDagRunner().run(pipeline)
     finally:
         absl_logger.removeHandler(handler)
-    store = run_record.open_store(config.metadata_path)
+    store = run_record.open_store(layout.metadata_path)
     run_id = run_record.latest_run(store, config.pipeline_name)
     return build_summary(config, run_id, run_record.node_runs(store, run_id))

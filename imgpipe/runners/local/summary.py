@@ -4,8 +4,9 @@ from __future__ import annotations
 import dataclasses
 from typing import List, Optional
 
-from imgpipe.components.evaluate.names import ACCURACY, BASELINE, CANDIDATE
+from imgpipe.components.evaluate.names import ACCURACY
 from imgpipe.config import PipelineConfig
+from imgpipe.components.push.names import PROMOTION_PROPERTY
 from imgpipe.runners.local.run_record import NodeRun
 
 
@@ -22,6 +23,7 @@ class RunSummary:
     pushed_path: Optional[str]
     evaluation_uri: Optional[str]
     report_uri: Optional[str] = None    # ModelReport's report.html folder
+    promotion: Optional[str] = None     # the Pusher's auto-promote outcome
 
     @property
     def executed(self) -> int:
@@ -46,22 +48,6 @@ def _artifact(nodes: List[NodeRun], node_id: str, key: str):
     return None
 
 
-def _overall(evaluation_uri: str, model_name: Optional[str]) -> dict:
-    import tensorflow_model_analysis as tfma
-    try:
-        result = tfma.load_eval_result(evaluation_uri, model_name=model_name)
-    except (ValueError, KeyError):
-        return {}
-    for slice_key, metrics in result.slicing_metrics:
-        if slice_key == ():
-            return metrics.get("", {}).get("", {})  # output "", sub key ""
-    return {}
-
-
-def _value(metrics: dict, name: str) -> Optional[float]:
-    return metrics.get(name, {}).get("doubleValue")
-
-
 def _fmt(value: Optional[float]) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
@@ -71,11 +57,11 @@ def evaluation_figures(evaluation_uri: str):
     import tensorflow_model_analysis as tfma
     from google.protobuf import text_format
 
-    # With no baseline TFMA evaluates one unnamed model.
-    candidate = (_overall(evaluation_uri, CANDIDATE) or
-                 _overall(evaluation_uri, None))
-    baseline = _overall(evaluation_uri, BASELINE)
-    count = _value(candidate, "example_count")
+    from imgpipe.components.evaluate import results
+
+    candidate_result, baseline_result = results.load_results(evaluation_uri)
+    candidate = results.flat_metrics(candidate_result).get("", {})
+    baseline = results.flat_metrics(baseline_result).get("", {})
     validation = tfma.load_validation_result(evaluation_uri)
     failures = []
     for per_slice in validation.metric_validations_per_slice:
@@ -83,21 +69,18 @@ def evaluation_figures(evaluation_uri: str):
             threshold = text_format.MessageToString(
                 failure.metric_threshold, as_one_line=True)
             kind = "change vs baseline" if failure.metric_key.is_diff else "value"
-            name = key = failure.metric_key.name
+            name = failure.metric_key.name
             if failure.metric_key.aggregation_type.macro_average:
-                # TFMA keys these as "macro_average: true\n_<name>".
-                key = next((k for k in candidate if "macro_average" in k
-                            and k.endswith("_" + name)), name)
-                name = "macro_" + name
+                name = "macro_" + name      # as results.metric_name names it
             failures.append(
                 f"{name} {kind} "
                 f"{failure.metric_value.double_value.value:+.4f} fails "
                 f"threshold {{{threshold}}} (candidate "
-                f"{_fmt(_value(candidate, key))}, baseline "
-                f"{_fmt(_value(baseline, key))})")
-    return (_value(candidate, ACCURACY),
-            int(count) if count is not None else None,
-            _value(baseline, ACCURACY), failures)
+                f"{_fmt(candidate.get(name))}, baseline "
+                f"{_fmt(baseline.get(name))})")
+    count = candidate.get("example_count")
+    return (candidate.get(ACCURACY), int(count) if count is not None else None,
+            baseline.get(ACCURACY), failures)
 
 
 def build_summary(config: PipelineConfig, run_id: str,
@@ -123,5 +106,9 @@ def build_summary(config: PipelineConfig, run_id: str,
         pushed_version = pushed.custom_properties["pushed_version"].string_value
         pushed_path = pushed.custom_properties[
             "pushed_destination"].string_value
+    promotion = (pushed.custom_properties[PROMOTION_PROPERTY].string_value
+                 if pushed is not None and
+                 PROMOTION_PROPERTY in pushed.custom_properties else None)
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
-                      pushed_version, pushed_path, evaluation_uri, report)
+                      pushed_version, pushed_path, evaluation_uri, report,
+                      promotion)
