@@ -25,7 +25,7 @@ SERVE_TAG = "serve"
 log = logging.getLogger("imgpipe.serve")
 
 
-def _concise(message: str) -> str:
+def concise_error(message: str) -> str:
     """TF's eager errors open with 'Graph execution error' and a stack
     preamble; a client needs the line that says what was wrong."""
     noise = ("Graph execution error", "Detected at node", "<stack traces")
@@ -44,9 +44,9 @@ def serving_error(error: Exception) -> ServingError:
         return error
     if isinstance(error, tf.errors.OpError):
         return ServingError(error_codes_pb2.Code.Name(error.error_code),
-                            _concise(error.message))
+                            concise_error(error.message))
     if isinstance(error, (TypeError, ValueError)):
-        return invalid_argument(_concise(str(error)))
+        return invalid_argument(concise_error(str(error)))
     return ServingError("INTERNAL", f"{type(error).__name__}: {error}")
 
 
@@ -108,8 +108,10 @@ class LoadedVersion:
         except ServingError:
             raise
         except Exception as error:  # noqa: BLE001 - any failure refuses it
-            raise ServingError(_load_error_code(error), f"Could not load "
-                               f"{path}: {_concise(str(error))}") from None
+            raise ServingError(
+                _load_error_code(error),
+                f"Could not load {path}: {concise_error(str(error))}"
+            ) from None
         self._functions = {name: SignatureCaller(function) for name, function
                            in self._saved_model.signatures.items()}
         self.input_specs = _input_specs(self._signature_map)

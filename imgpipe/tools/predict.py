@@ -1,7 +1,14 @@
 """Classify image files with a pushed SavedModel's `serving_default`,
-in-process or through a model server's REST API (`--server URL`)."""
+in-process or through a model server's REST API (`--server URL`).
+
+In-process, "the model in a model dir" is the `stable` version
+(model_store.in_service), as the server's `stable` label serves it. A file
+that is not an image is reported with TensorFlow's reason and skipped; the
+batch goes on, and the command fails at the end naming every such file.
+"""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
 
@@ -24,21 +31,30 @@ def predict_files(model_dir: Path, images: List[Path], top_k: int,
     import tensorflow as tf
 
     from imgpipe.model_store.in_service import version_in_service
+    from imgpipe.serving.loader import concise_error
+
     version_dir = version_in_service(model_dir)
     serve = tf.saved_model.load(str(version_dir)).signatures["serving_default"]
+    undecodable = []
     for path in images:
         if not path.is_file():
             raise FileNotFoundError(f"{path} is not a file.")
         try:
             outputs = serve(image_bytes=tf.constant([path.read_bytes()]))
         except tf.errors.InvalidArgumentError as error:
-            raise ValueError(f"{path} is not a decodable image "
-                             f"({error.message.splitlines()[0]}).") from None
+            undecodable.append(f"{path} ({concise_error(error.message)})")
+            print(f"{path}: skipped, not a decodable image: "
+                  f"{concise_error(error.message)}", file=sys.stderr)
+            continue
         probabilities = outputs["probabilities"].numpy()[0]
         names = [n.decode() for n in outputs["classes"].numpy()[0]]
         ranked = sorted(zip(names, probabilities.tolist()),
                         key=lambda pair: -pair[1])[:top_k]
         yield path, ranked
+    if undecodable:
+        raise ValueError(f"{len(undecodable)} of {len(images)} files are not "
+                         f"decodable images: {'; '.join(undecodable)}. Send "
+                         "PNG, JPEG, GIF or BMP files.")
 
 
 def predict_with_tflite(model_file: Path, images: List[Path], top_k: int

@@ -4,6 +4,7 @@ bounded in count and time, and nothing leaves the loopback interface."""
 from __future__ import annotations
 
 import re
+import shutil
 import socket
 import struct
 import time
@@ -186,3 +187,20 @@ def test_loads_label_changes_and_held_labels_are_logged_once(
     held = "Label canary of digits stays on version 1: version 2 is not"
     assert log.count(held) == 1, log
 
+
+
+# -- 5. base_path in models.config against --model-dir -----------------------
+
+def test_a_copied_serving_folder_is_not_served_from_the_old_place(
+        model_base, tmp_path):
+    register_pushed_version(model_base, 1)
+    copy = tmp_path / "copy" / "serving"
+    shutil.copytree(model_base.parent, copy)
+    with ServerProcess(tmp_path / "server.log", "--model-dir",
+                       copy / "digits") as server:
+        assert server.wait_exit() == 1
+        log = server.log()
+    said = " ".join(log.split())
+    assert f"base_path {model_base}, not the model dir {copy / 'digits'}" \
+        in said, said
+    assert "Loaded digits" not in log
