@@ -42,14 +42,17 @@ class OrchestratorOverrides:
     """What a cluster orchestrator replaces; unset fields keep the local run.
 
     `train_config` may be a TFX RuntimeParameter (the TrainConfig as JSON),
-    which Kubeflow exposes as a run parameter. `baseline_model` builds the
-    node whose `model` output the Evaluator compares against (open-source
-    KFP cannot run TFX Resolver nodes); it receives the candidate model
-    channel. `extra_nodes` receives the pipeline's nodes by id and returns
-    nodes to append (e.g. reports for the KFP UI).
+    which Kubeflow exposes as a run parameter. `extra_nodes` receives the
+    pipeline's nodes by id and returns nodes to append (e.g. reports for the
+    KFP UI). `baseline_model(candidate_channel, model_store)` builds the node
+    whose `model` output the Evaluator compares against: the model in
+    service either way; locally a resolver over ML Metadata
+    (components/evaluate/baseline_strategy.py), on open-source KFP, which
+    cannot run resolvers, a step reading the model store
+    (components/served_baseline).
     """
     train_config: Any = None
-    baseline_model: Optional[Callable[[Any], Any]] = None
+    baseline_model: Callable[[Any, str], Any] = baseline_resolver
     extra_nodes: Optional[Callable[[dict], list]] = None
 
 
@@ -110,9 +113,8 @@ def create_pipeline(config: PipelineConfig, locations: Locations,
         hyperparameters=(tuner.outputs["best_hyperparameters"]
                          if tuner else None),
         custom_config=train_config)
-    baseline = (baseline_resolver(trainer.outputs["model"])
-                if overrides.baseline_model is None
-                else overrides.baseline_model(trainer.outputs["model"]))
+    baseline = overrides.baseline_model(trainer.outputs["model"],
+                                        locations.serving_dir)
     evaluator = Evaluator(
         examples=example_gen.outputs["examples"],
         example_splits=["eval"],

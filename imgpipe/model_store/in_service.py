@@ -51,3 +51,22 @@ def version_in_service(model_dir: ModelDir) -> Path:
             f"No SavedModel under {model_dir}: expected {SAVED_MODEL} there "
             "or in numbered version folders. Run `imgpipe run` first.")
     return model_dir / str(complete[-1])
+
+
+def servable_stable_version(model_dir: ModelDir,
+                            model_name: Optional[str] = None) -> Optional[int]:
+    """The stable version when its folder can be loaded (holds a
+    saved_model.pb), else None, with a warning when the label points at a
+    folder that is gone: the Evaluator's baseline (absolute thresholds alone
+    judge a candidate when there is none)."""
+    import logging
+
+    version = stable_version(model_dir, model_name)
+    if version is not None and version not in list_versions(
+            str(model_dir), complete_only=True):
+        logging.getLogger(__name__).warning(
+            "models.config names version %d of %s as stable, but it holds no "
+            "%s: no baseline, absolute thresholds alone judge the candidate",
+            version, model_dir, SAVED_MODEL)
+        return None
+    return version

@@ -9,7 +9,7 @@ pytestmark = pytest.mark.e2e
 
 COMPONENTS = {"ImageExampleGen", "StatisticsGen", "SchemaGen",
               "ExampleValidator", "DataGate", "Augment", "Transform",
-              "Trainer", "latest_blessed_model_resolver", "Evaluator",
+              "Trainer", "served_model_resolver", "Evaluator",
               "Pusher", "ModelReport",
               "EdgeExport"}   # the fixture turns the optional edge export on
 
@@ -27,10 +27,11 @@ def test_every_component_executed_and_the_model_was_pushed(pipeline_run):
 
 def test_unchanged_inputs_are_served_from_cache(pipeline_run):
     second = {n.node_id: n.state for n in pipeline_run.second.nodes}
-    # The resolver always runs (it reads ML Metadata); it skips the candidate
-    # itself, so the Evaluator's inputs are unchanged and it is cached too.
+    # The resolver always runs (it reads the stable label and ML Metadata);
+    # stable holds the candidate itself, so the Evaluator's inputs are
+    # unchanged and it is cached too.
     assert {second[node] for node in COMPONENTS
-            - {"latest_blessed_model_resolver"}} == {"CACHED"}
+            - {"served_model_resolver"}} == {"CACHED"}
     assert pipeline_run.second.pushed_version == "1"
     versions = [p.name for p in pipeline_run.serving_dir.iterdir()
                 if p.name.isdigit()]

@@ -164,10 +164,13 @@ def test_cpu_only_build_has_no_accelerator_and_no_platform_document(
     assert cpu.platform == {}
 
 
-def test_ingestion_is_never_cached_the_rest_is(compiled):
+def test_steps_reading_at_run_time_are_never_cached_the_rest_is(compiled):
+    """Ingestion reads the files behind data_root, the baseline the stable
+    label: neither is among the task's inputs, KFP's cache key."""
     caching = {name: task.get("cachingOptions", {}).get("enableCache", False)
                for name, task in tasks(compiled).items()}
     assert caching.pop("ImageExampleGen") is False
+    assert caching.pop("served_baseline_model") is False
     assert all(caching.values())
 
 
@@ -203,7 +206,7 @@ def test_the_local_pipeline_keeps_its_resolver_and_paths(compiled, tmp_path):
     layout = LocalLayout(tmp_path / "data", tmp_path / "out")
     local = create_pipeline(compiled.config, layout.locations("digits"))
     ids = {node.id for node in local.components}
-    assert "latest_blessed_model_resolver" in ids
+    assert "served_model_resolver" in ids
     assert not ids & {"served_baseline_model", "KfpUiReport"}
     example_gen = next(n for n in local.components if n.id == "ImageExampleGen")
     assert example_gen.exec_properties["input_base"] == layout.data_root

@@ -78,23 +78,47 @@ def _baseline_invocation(compiled, tmp_path, store: Path) -> dict:
         output_file=tmp_path / "executor_output.json")
 
 
-def test_served_baseline_is_the_newest_version_not_holding_the_candidate(
+def _register(store: Path, labels: dict) -> None:
+    """models.config beside the store, as the Pusher and `promote` write it."""
+    from imgpipe.model_store.models_config import (ServingPaths, add_model,
+                                                   parse_config, set_labels,
+                                                   write_config_atomically)
+    config = parse_config(None, "test")
+    entry = add_model(config, store.name, str(store))
+    set_labels(entry, labels)
+    write_config_atomically(ServingPaths.for_model(store).config, config)
+
+
+def test_served_baseline_is_the_stable_version_not_the_newest(
         compiled, tmp_path):
-    store = tmp_path / "store"
+    store = tmp_path / "store" / "digits"
     _saved_model(store / "1", "version 1")
     _saved_model(store / "2", "version 2")
-    # Version 3 holds the candidate itself (the Pusher's source marker).
-    marker = _saved_model(store / "3", "candidate") / "assets.extra"
-    marker.mkdir()
-    (marker / "source_model.txt").write_text(str(tmp_path / "candidate") + "\n")
+    _saved_model(store / "3", "version 3")
+    # Version 3 is a canary never promoted; 2 was rolled back to 1.
+    _register(store, {"stable": 1, "canary": 3})
 
     output = run_task(compiled, "served_baseline_model",
                       _baseline_invocation(compiled, tmp_path, store))
 
     copied = tmp_path / "baseline" / "Format-Serving" / "saved_model.pb"
-    assert copied.read_text() == "version 2"
+    assert copied.read_text() == "version 1"
     metadata = output["artifacts"]["model"]["artifacts"][0]["metadata"]
-    assert metadata["baseline_source"] == str(store / "2")
+    assert metadata["baseline_source"] == str(store / "1")
+    assert metadata["baseline_version"] == 1
+
+
+def test_a_stable_label_on_a_missing_folder_falls_back_to_thresholds(
+        compiled, tmp_path):
+    store = tmp_path / "store" / "digits"
+    _saved_model(store / "1", "version 1")
+    _register(store, {"stable": 4, "canary": 1})
+    output = run_task(compiled, "served_baseline_model",
+                      _baseline_invocation(compiled, tmp_path, store))
+    copied = tmp_path / "baseline" / "Format-Serving" / "saved_model.pb"
+    assert copied.read_text() == "candidate"
+    metadata = output["artifacts"]["model"]["artifacts"][0]["metadata"]
+    assert metadata["baseline_version"] == 0
 
 
 def test_first_run_compares_the_candidate_with_itself(compiled, tmp_path):

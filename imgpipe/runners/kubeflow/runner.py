@@ -91,8 +91,7 @@ def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
                   pipeline_root=kubeflow.pipeline_root, serving_dir=store),
         overrides=OrchestratorOverrides(
             train_config=parameters[TRAIN_CONFIG_PARAMETER],
-            baseline_model=served_baseline(store),
-            extra_nodes=kfp_ui_nodes))
+            baseline_model=served_baseline, extra_nodes=kfp_ui_nodes))
     _check_no_driver_patterns(pipeline)
     for component in pipeline.components:
         spec = _resource_spec_for(component.id, kubeflow)
@@ -189,7 +188,7 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
     _add_example_gen_resources(spec, kubeflow)
-    _never_cache_ingestion(spec)
+    _never_cache_run_time_reads(spec)
     return spec, platform_spec(kubeflow)
 
 
@@ -208,12 +207,16 @@ def _add_example_gen_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
     container["resources"] = json_format.MessageToDict(resources)
 
 
-def _never_cache_ingestion(spec: dict) -> None:
-    """KFP's cache key is the task's parameters; the files behind the data
-    root are not among them (TFX's driver, which fingerprints them, does not
-    run), so a cached ExampleGen would replay old data forever."""
-    task = spec["root"]["dag"]["tasks"][EXAMPLE_GEN_ID]
-    task["cachingOptions"] = {"enableCache": False}
+def _never_cache_run_time_reads(spec: dict) -> None:
+    """KFP's cache key is a task's inputs; what two steps read when they run
+    is not among them: the files behind the data root (TFX's driver, which
+    fingerprints them, does not run on KFP), and which version holds the
+    `stable` label now. Cached, ExampleGen would replay old data forever and
+    the baseline would ignore promotions and rollbacks."""
+    from imgpipe.components.served_baseline.component import NODE_ID
+    for task_id in (EXAMPLE_GEN_ID, NODE_ID):
+        spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
+            "enableCache": False}
 
 
 def platform_spec(kubeflow: KubeflowConfig) -> dict:

@@ -87,8 +87,9 @@ def _run_locked(config: PipelineConfig, layout: LocalLayout,
     from imgpipe.pipeline import create_pipeline
     from imgpipe.runners.local.summary import build_summary
 
+    locations = layout.locations(config.model_name)
     pipeline = create_pipeline(
-        config, layout.locations(config.model_name),
+        config, locations,
         metadata.sqlite_metadata_connection_config(layout.metadata_path))
     handler = _ComponentEvents(on_progress or (lambda event, node: None))
     absl_logger = logging.getLogger("absl")
