@@ -5,6 +5,7 @@ commands that need them, so `imgpipe --help` answers at once.
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 import warnings
@@ -145,8 +146,11 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
             _fail(str(error), 2)
         except Exception as error:  # noqa: BLE001 - shown without traceback
             failed = [node for node in started if node not in finished]
-            _fail(describe_failure(error, failed[-1] if failed else None,
-                                   log_file))
+            component = failed[-1] if failed else None
+            # The traceback goes to the log the message points at.
+            logging.getLogger("imgpipe").exception(
+                "The run failed in %s", component or "the pipeline")
+            _fail(describe_failure(error, component, log_file))
 
 
 @app.command()

@@ -44,6 +44,22 @@ def print_summary(console: Console, serving_dir: str,
         console.print("Nothing pushed: the model in service stays.")
 
 
+def explain_error(error: BaseException) -> str:
+    """`Type: message` for the error and each distinct cause under it; an
+    empty message (TFX raises NotFoundError() bare) says so instead of
+    leaving a dangling colon."""
+    parts, seen = [], set()
+    cause: Optional[BaseException] = error
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        message = str(cause).strip() or "(no message)"
+        text = f"{type(cause).__name__}: {message}"
+        if not parts or text != parts[-1]:
+            parts.append(text)
+        cause = cause.__cause__ or cause.__context__
+    return "; caused by ".join(parts)
+
+
 def describe_failure(error: BaseException, component: Optional[str],
                      log_file: Path) -> str:
     """One paragraph: what failed, where, and where the details are."""
@@ -55,6 +71,6 @@ def describe_failure(error: BaseException, component: Optional[str],
             return str(cause)
         cause = cause.__cause__ or cause.__context__
     where = f" in component {component}" if component else ""
-    return (f"The pipeline failed{where}: {type(error).__name__}: {error}\n"
+    return (f"The pipeline failed{where}: {explain_error(error)}\n"
             f"The full log with the traceback is {log_file}. Completed "
             "components are cached: fix the cause and run again to resume.")

@@ -56,11 +56,13 @@ def example_gen_properties(input_base: str, ingest=None, train_buckets=8,
 
 
 def simulate_driver(properties: dict) -> dict:
-    """What TFX's FileBasedDriver does before the executor on local runs."""
-    from tfx.components.example_gen import driver
+    """What our ExampleGen's driver (TFX's FileBasedDriver, tolerant of
+    unreadable files) does before the executor on local runs."""
+    from imgpipe.components.image_example_gen.driver import \
+        ReadableFilesDriver
     from tfx.orchestration import data_types
 
-    resolved = driver.FileBasedDriver(metadata_handle=None) \
+    resolved = ReadableFilesDriver(metadata_handle=None) \
         .resolve_exec_properties(dict(properties),
                                  data_types.PipelineInfo("", ""),
                                  data_types.ComponentInfo("", "", None))

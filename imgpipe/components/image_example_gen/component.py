@@ -14,6 +14,7 @@ from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
 
 from imgpipe.components.image_example_gen import executor, formats, spans
+from imgpipe.components.image_example_gen.driver import ReadableFilesDriver
 from imgpipe.storage import files as storage
 from imgpipe.components.image_example_gen.settings import IngestConfig
 from imgpipe.settings_codec import to_json
@@ -57,9 +58,15 @@ def detect_format(data_root: str, ingest: IngestConfig) -> IngestConfig:
     return dataclasses.replace(ingest, format=detected) if detected else ingest
 
 
+class ImageExampleGen(FileBasedExampleGen):
+    """FileBasedExampleGen whose driver survives unreadable files
+    (driver.py); the executor quarantines them."""
+    DRIVER_CLASS = ReadableFilesDriver
+
+
 def image_example_gen(input_base: Any, max_pixels: int,
                       ingest: IngestConfig = IngestConfig()
-                      ) -> FileBasedExampleGen:
+                      ) -> ImageExampleGen:
     """Deterministic splits: the bucket is a hash of `image_id` alone, so
     re-ingesting the same files gives the same split whatever their order."""
     output_config = example_gen_pb2.Output(
@@ -71,7 +78,7 @@ def image_example_gen(input_base: Any, max_pixels: int,
                     name="eval", hash_buckets=ingest.eval_buckets),
             ],
             partition_feature_name="image_id"))
-    return FileBasedExampleGen(
+    return ImageExampleGen(
         input_base=input_base,
         input_config=example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(
