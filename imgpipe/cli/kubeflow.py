@@ -9,6 +9,7 @@ TFX, TensorFlow and kfp are imported inside the commands, so
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from pathlib import Path
 from typing import List, Optional
@@ -16,8 +17,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from imgpipe.config import (EvalConfig, PipelineConfig, TrainConfig,
-                            TransformConfig)
+from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 kubeflow_app = typer.Typer(
@@ -27,8 +27,6 @@ kubeflow_app = typer.Typer(
 console = Console(stderr=True)
 
 DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
-PORT_FORWARD_HINT = ("kubectl port-forward -n kubeflow svc/ml-pipeline-ui "
-                     "8080:80, then --host http://localhost:8080")
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -68,22 +66,40 @@ def _beam_args(preset: Optional[str], settings: List[str], image: str):
 @kubeflow_app.command("compile")
 def compile_command(
     output: Path = typer.Option(DEFAULT_PACKAGE, help="The .yaml to write."),
-    image: str = typer.Option(KubeflowConfig.image,
-                              help="Container image of every component."),
-    pipeline_root: str = typer.Option(KubeflowConfig.pipeline_root),
-    data_root: str = typer.Option(KubeflowConfig.data_root,
-                                  help="Default of the data_root parameter."),
-    model_store: str = typer.Option(KubeflowConfig.model_store,
-                                    help="TF Serving's model base path."),
-    model_name: str = typer.Option(PipelineConfig.model_name),
-    image_size: int = typer.Option(TransformConfig.image_size, min=8),
-    channels: int = typer.Option(TransformConfig.channels, min=1, max=3),
-    architecture: str = typer.Option(TrainConfig.architecture),
-    epochs: int = typer.Option(TrainConfig.epochs, min=1,
-                               help="Default; `submit --epochs` overrides."),
-    min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
-    gpus: int = typer.Option(KubeflowConfig.gpu_count, min=0,
-                             help="GPUs for the Trainer; 0 trains on CPU."),
+    config: Optional[Path] = typer.Option(
+        None, help="YAML settings (sections pipeline: and kubeflow:, see "
+                   "docs/kubeflow.md); options given here win over it."),
+    image: Optional[str] = typer.Option(
+        None, help=f"Image of every step (default {KubeflowConfig.image})."),
+    pipeline_root: Optional[str] = typer.Option(None),
+    data_root: Optional[str] = typer.Option(
+        None, help="Default of the data_root run parameter."),
+    model_store: Optional[str] = typer.Option(
+        None, help="TF Serving's model base path (gs://... or, with "
+                   "--model-store-pvc, where that claim is mounted)."),
+    model_store_pvc: Optional[str] = typer.Option(
+        None, help="PersistentVolumeClaim holding the model store (the dev "
+                   "overlay's imgpipe-models), mounted into the steps that "
+                   "read or write it."),
+    model_name: Optional[str] = typer.Option(None),
+    image_size: Optional[int] = typer.Option(None, min=8),
+    channels: Optional[int] = typer.Option(None, min=1, max=3),
+    architecture: Optional[str] = typer.Option(None),
+    epochs: Optional[int] = typer.Option(
+        None, min=1, help="Default; `submit --epochs` overrides per run."),
+    min_accuracy: Optional[float] = typer.Option(None, min=0, max=1),
+    max_accuracy_drop: Optional[float] = typer.Option(None, min=0, max=1),
+    gpus: Optional[int] = typer.Option(
+        None, min=0, help="GPUs for the Trainer; 0 trains on CPU."),
+    node_selector: List[str] = typer.Option(
+        [], help="label=value for the GPU step's nodes (repeat; replaces "
+                 "the default)."),
+    toleration: List[str] = typer.Option(
+        [], help="KEY[=VALUE][:EFFECT] the GPU step tolerates (repeat; "
+                 "replaces the default)."),
+    resources: List[str] = typer.Option(
+        [], help="STEP:cpu_request=N,memory_request_gb=N[,cpu_limit=N,"
+                 "memory_limit_gb=N] (repeat)."),
     beam_preset: Optional[str] = typer.Option(
         None, help="direct, dataflow, flink or spark (default: in-pod "
                    "DirectRunner with Beam's defaults)."),
@@ -92,30 +108,43 @@ def compile_command(
                  "temp_location=gs://b/tmp (repeat the option)."),
 ) -> None:
     """Compile the pipeline to a KFP 2.x pipeline spec (.yaml)."""
+    from imgpipe.cli.kubeflow_options import CompileOptions, build
+    from imgpipe.settings_codec import SettingsError
+
+    options = CompileOptions(
+        config=config,
+        kubeflow=dict(image=image, pipeline_root=pipeline_root,
+                      data_root=data_root, model_store=model_store,
+                      model_store_pvc=model_store_pvc, gpu_count=gpus),
+        pipeline=dict(model_name=model_name),
+        transform=dict(image_size=image_size, channels=channels),
+        train=dict(epochs=epochs, architecture=architecture),
+        evaluation=dict(min_accuracy=min_accuracy,
+                        max_accuracy_drop=max_accuracy_drop),
+        node_selector=node_selector, tolerations=toleration,
+        resources=resources)
+    try:
+        pipeline_config, kubeflow = build(options)
+        kubeflow = dataclasses.replace(kubeflow, beam_pipeline_args=_beam_args(
+            beam_preset, beam_setting, kubeflow.image) or
+            kubeflow.beam_pipeline_args)
+    except (SettingsError, OSError) as error:
+        _fail(str(error), 2)
+    _compile(pipeline_config, kubeflow, output)
+
+
+def _compile(pipeline_config, kubeflow, output: Path) -> None:
+    from absl import logging as absl_logging
+
     from imgpipe.runners.kubeflow.runner import (KubeflowCompileError,
                                                  compile_pipeline)
     from imgpipe.settings_codec import SettingsError
-
-    try:
-        kubeflow = KubeflowConfig(
-            image=image, pipeline_root=pipeline_root, data_root=data_root,
-            model_store=model_store, gpu_count=gpus,
-            beam_pipeline_args=_beam_args(beam_preset, beam_setting, image))
-        config = PipelineConfig(
-            model_name=model_name,
-            transform=TransformConfig(image_size=image_size,
-                                      channels=channels),
-            train=TrainConfig(epochs=epochs, architecture=architecture),
-            evaluation=EvalConfig(min_accuracy=min_accuracy))
-    except SettingsError as error:
-        _fail(str(error), 2)
-    from absl import logging as absl_logging
     # TFX's deprecation notes about our own components are not for users.
     absl_logging.set_verbosity(absl_logging.ERROR)
     try:
         with console.status("Compiling (imports TFX and TensorFlow)..."):
-            written = compile_pipeline(config, kubeflow, output)
-    except (KubeflowCompileError, OSError) as error:
+            written = compile_pipeline(pipeline_config, kubeflow, output)
+    except (KubeflowCompileError, SettingsError, OSError) as error:
         _fail(str(error), 2)
     typer.echo(f"Wrote {written}")
 
@@ -140,31 +169,13 @@ def _load_package(package: Path):
         _fail(str(error), 2)
 
 
-def _explain(error: Exception, host: str) -> str:
-    """One paragraph for what went wrong talking to KFP."""
-    import kfp_server_api
-    import urllib3
-
-    if isinstance(error, urllib3.exceptions.HTTPError):
-        return (f"Cannot reach Kubeflow Pipelines at {host} "
-                f"({type(error).__name__}). Check --host; from outside the "
-                f"cluster: {PORT_FORWARD_HINT}.")
-    if isinstance(error, kfp_server_api.ApiException):
-        what = f"KFP at {host} answered HTTP {error.status} {error.reason}"
-        if error.status in (401, 403):
-            return (f"{what}: not authorised. Pass --token (a bearer token) "
-                    "or --cookies (e.g. authservice_session=...), and "
-                    "--namespace for a multi-user profile.")
-        body = (error.body or "").strip().replace("\n", " ")[:300]
-        return f"{what}: {body or 'no details'}."
-    return str(error)
-
-
 def _talk_to_kfp(action, host: str):
     import logging
 
     import kfp_server_api
     import urllib3
+
+    from imgpipe.cli.kubeflow_errors import explain
 
     # urllib3 logs each retry of a refused connection; the one message
     # below says it better.
@@ -173,7 +184,7 @@ def _talk_to_kfp(action, host: str):
         return action()
     except (urllib3.exceptions.HTTPError, kfp_server_api.ApiException,
             ValueError, TimeoutError) as error:
-        _fail(_explain(error, host))
+        _fail(explain(error, host))
 
 
 HOST = typer.Option(None, envvar="KF_PIPELINES_ENDPOINT",
@@ -190,6 +201,37 @@ SERVICE_ACCOUNT = typer.Option(KubeflowConfig.service_account,
                                help="Kubernetes service account of the run.")
 
 
+ALLOW_OLD = typer.Option(
+    False, "--allow-old-backend",
+    help="Submit even when the KFP backend is older than the package needs "
+         "(the settings it does not know are then refused or ignored).")
+
+
+def _prepare(package: Path, host, token, cookies, namespace, experiment,
+             data_root, epochs, pipeline_root, service_account):
+    """Package, connection, client and run target; the backend version is
+    checked before anything is uploaded."""
+    from imgpipe.runners.kubeflow import client as kfp_client
+
+    spec = _load_package(package)
+    connection = _connection_options(host, token, cookies, namespace)
+    parameters = _talk_to_kfp(
+        lambda: kfp_client.run_parameters(spec, data_root, epochs), host)
+    target = kfp_client.Target(experiment, parameters, pipeline_root,
+                               service_account)
+    client = _talk_to_kfp(lambda: kfp_client.connect(connection), host)
+    return spec, connection, client, target
+
+
+def _check_backend(client, spec, host: str, allow_old: bool) -> None:
+    from imgpipe.runners.kubeflow import client as kfp_client
+
+    warning = _talk_to_kfp(lambda: kfp_client.check_backend(
+        client, spec, host, allow_old), host)
+    if warning:
+        console.print(f"[yellow]Warning:[/] {warning}")
+
+
 @kubeflow_app.command()
 def submit(package: Path = PACKAGE, host: Optional[str] = HOST,
            token: Optional[str] = TOKEN, cookies: Optional[str] = COOKIES,
@@ -198,18 +240,18 @@ def submit(package: Path = PACKAGE, host: Optional[str] = HOST,
            data_root: Optional[str] = DATA_ROOT,
            epochs: Optional[int] = EPOCHS,
            pipeline_root: Optional[str] = PIPELINE_ROOT,
-           service_account: str = SERVICE_ACCOUNT) -> None:
+           service_account: str = SERVICE_ACCOUNT,
+           allow_old_backend: bool = ALLOW_OLD) -> None:
     """Start one run of a compiled pipeline."""
     from imgpipe.runners.kubeflow import client as kfp_client
 
-    spec = _load_package(package)
-    connection = _connection_options(host, token, cookies, namespace)
-    parameters = _talk_to_kfp(
-        lambda: kfp_client.run_parameters(spec, data_root, epochs), host)
+    spec, connection, client, target = _prepare(
+        package, host, token, cookies, namespace, experiment, data_root,
+        epochs, pipeline_root, service_account)
+    _check_backend(client, spec, host, allow_old_backend)
     name = run_name or f"{spec.name} {datetime.datetime.now():%Y-%m-%d %H:%M:%S}"
     run_id = _talk_to_kfp(lambda: kfp_client.submit_run(
-        kfp_client.connect(connection), spec, connection, experiment, name,
-        parameters, pipeline_root, service_account), host)
+        client, spec, connection, target, name), host)
     typer.echo(f"Run {run_id} started: {host.rstrip('/')}/#/runs/details/{run_id}")
 
 
@@ -225,23 +267,29 @@ def schedule(cron: str = typer.Option(
              data_root: Optional[str] = DATA_ROOT,
              epochs: Optional[int] = EPOCHS,
              pipeline_root: Optional[str] = PIPELINE_ROOT,
-             service_account: str = SERVICE_ACCOUNT) -> None:
-    """Create a recurring run: one at a time, no catch-up of missed runs."""
-    from imgpipe.runners.kubeflow import client as kfp_client
+             service_account: str = SERVICE_ACCOUNT,
+             replace: bool = typer.Option(
+                 False, help="Replace a different recurring run of the same "
+                             "name (deleted, then created: KFP has no update)."),
+             allow_old_backend: bool = ALLOW_OLD) -> None:
+    """Create a recurring run: one at a time, no catch-up of missed runs.
+    Running it again with the same spec, cron and parameters changes
+    nothing."""
+    from imgpipe.runners.kubeflow import schedule as kfp_schedule
 
     try:
-        kfp_client.check_cron(cron)
+        kfp_schedule.check_cron(cron)
     except ValueError as error:
         _fail(str(error), 2)
-    spec = _load_package(package)
-    connection = _connection_options(host, token, cookies, namespace)
-    parameters = _talk_to_kfp(
-        lambda: kfp_client.run_parameters(spec, data_root, epochs), host)
-    recurring_id = _talk_to_kfp(lambda: kfp_client.schedule_run(
-        kfp_client.connect(connection), spec, connection, experiment, name,
-        cron, parameters, pipeline_root, service_account), host)
-    typer.echo(f"Recurring run {recurring_id} created ({cron}): "
-               f"{host.rstrip('/')}/#/recurringrun/details/{recurring_id}")
+    spec, connection, client, target = _prepare(
+        package, host, token, cookies, namespace, experiment, data_root,
+        epochs, pipeline_root, service_account)
+    _check_backend(client, spec, host, allow_old_backend)
+    done = _talk_to_kfp(lambda: kfp_schedule.schedule_run(
+        client, spec, connection, target, name, cron, replace), host)
+    typer.echo(f"Recurring run {done.recurring_run_id} {done.action} ({cron}): "
+               f"{host.rstrip('/')}/#/recurringrun/details/"
+               f"{done.recurring_run_id}")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,14 @@ It is not a Kubeflow Pipelines server: it stores each request the real
 client needs to carry on (ids for what it creates, lists of what exists). The
 tests then check the requests against the v2beta1 API: paths, query
 parameters, headers and bodies.
+
+What it keeps of the real server's rules, because our client depends on
+them: healthz reports `tag_name` (the release) and `multi_user`, as the API
+server's handler writes them (backend/src/apiserver/main.go); in multi-user
+mode pipelines belong to the namespace they were uploaded to and a listing
+shows one namespace only (no `namespace` query: the shared ones); a second
+pipeline of the same name in a namespace is refused (409), as KFP does;
+recurring runs can be listed (by experiment and display name) and deleted.
 """
 from __future__ import annotations
 
@@ -43,19 +51,27 @@ class Request:
         raise AssertionError("no uploadfile part in the upload")
 
 
+class Conflict(Exception):
+    """Answered as HTTP 409, like KFP's AlreadyExists."""
+
+
 class _State:
     """Just enough memory for the client's create-then-look-up flows."""
 
-    def __init__(self):
+    def __init__(self, tag_name: str, multi_user: bool):
+        self.tag_name, self.multi_user = tag_name, multi_user
         self.requests: List[Request] = []
         self.experiments: List[dict] = []
         self.pipelines: List[dict] = []
         self.versions: Dict[str, List[dict]] = {}
+        self.recurring_runs: List[dict] = []
+        self._recurring_count = 0
 
     def answer(self, request: Request) -> dict:
         route = (request.method, request.path)
         if route == ("GET", f"{API}/healthz"):
-            return {"multi_user": False}
+            return {"commit_sha": "0123abc", "tag_name": self.tag_name,
+                    "multi_user": self.multi_user}
         if route == ("GET", f"{API}/experiments"):
             return self._listing("experiments", self.experiments, request)
         if route == ("POST", f"{API}/experiments"):
@@ -64,9 +80,14 @@ class _State:
             self.experiments.append(experiment)
             return experiment
         if route == ("GET", f"{API}/pipelines"):
-            return self._listing("pipelines", self.pipelines, request)
+            namespace = request.query.get("namespace", [""])[0]
+            return self._listing("pipelines", [
+                p for p in self.pipelines if not self.multi_user
+                or p["namespace"] == namespace], request)
         if route == ("POST", f"{API}/pipelines/upload"):
-            return self._new_pipeline(request.query["name"][0])
+            return self._new_pipeline(
+                request.query["name"][0],
+                request.query.get("namespace", [""])[0])
         if route == ("POST", f"{API}/pipelines/upload_version"):
             return self._new_version(request.query["pipelineid"][0],
                                      request.query["name"][0])
@@ -77,13 +98,36 @@ class _State:
         if route == ("POST", f"{API}/runs"):
             return {**request.json(), "run_id": "run-1", "state": "PENDING"}
         if route == ("POST", f"{API}/recurringruns"):
-            return {**request.json(), "recurring_run_id": "recurring-1",
-                    "status": "ENABLED"}
+            self._recurring_count += 1
+            recurring = {**request.json(), "status": "ENABLED",
+                         "recurring_run_id":
+                             f"recurring-{self._recurring_count}"}
+            self.recurring_runs.append(recurring)
+            return recurring
+        if route == ("GET", f"{API}/recurringruns"):
+            experiment = request.query.get("experiment_id", [None])[0]
+            return self._listing("recurringRuns", [
+                r for r in self.recurring_runs
+                if experiment in (None, r["experiment_id"])], request)
+        if request.method == "DELETE" and request.path.startswith(
+                f"{API}/recurringruns/"):
+            wanted = request.path.rsplit("/", 1)[1]
+            before = len(self.recurring_runs)
+            self.recurring_runs = [r for r in self.recurring_runs
+                                   if r["recurring_run_id"] != wanted]
+            if len(self.recurring_runs) == before:
+                raise LookupError(f"no recurring run {wanted}")
+            return {}
         raise LookupError(f"no v2beta1 route {request.method} {request.path}")
 
-    def _new_pipeline(self, name: str) -> dict:
+    def _new_pipeline(self, name: str, namespace: str) -> dict:
+        if any(p["display_name"] == name and p["namespace"] == namespace
+               for p in self.pipelines):
+            raise Conflict(f"Failed to create a pipeline due to conflict: "
+                           f"pipeline named {name} already exists in "
+                           f"namespace {namespace!r}")
         pipeline = {"pipeline_id": f"pipeline-{len(self.pipelines) + 1}",
-                    "display_name": name}
+                    "display_name": name, "namespace": namespace}
         self.pipelines.append(pipeline)
         self._new_version(pipeline["pipeline_id"], name)
         return pipeline
@@ -114,10 +158,12 @@ def _filter_name(request: Request) -> Optional[str]:
 
 class KfpApiRecorder:
     """Serves on 127.0.0.1 (a free port) inside a `with` block;
-    `refuse_with=401` answers every request with that status instead."""
+    `refuse_with=401` answers every request with that status instead;
+    `tag_name` is the backend release healthz reports."""
 
-    def __init__(self, refuse_with: Optional[int] = None):
-        self.state = _State()
+    def __init__(self, refuse_with: Optional[int] = None,
+                 tag_name: str = "2.16.0", multi_user: bool = False):
+        self.state = _State(tag_name, multi_user)
         state = self.state
 
         class Handler(BaseHTTPRequestHandler):
@@ -133,6 +179,8 @@ class KfpApiRecorder:
                     status, body = 200, state.answer(request)
                 except LookupError as error:
                     status, body = 404, {"error": str(error)}
+                except Conflict as error:
+                    status, body = 409, {"error": str(error), "code": 6}
                 if refuse_with:
                     status, body = refuse_with, {
                         "error": "request is not authenticated", "code": 16}
@@ -143,7 +191,7 @@ class KfpApiRecorder:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = _serve
+            do_GET = do_POST = do_DELETE = _serve
 
             def log_message(self, *args):  # keep test output clean
                 pass

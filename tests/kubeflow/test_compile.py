@@ -78,21 +78,19 @@ def test_evaluator_compares_with_the_served_baseline(compiled):
 def test_trainer_requests_the_configured_gpus_and_memory(compiled):
     resources = compiled.executor("Trainer")["resources"]
     assert resources["accelerator"] == {"type": "nvidia.com/gpu", "count": "2"}
-    trainer = compiled.kubeflow.trainer
+    trainer = compiled.kubeflow.resources_for("Trainer")
     assert resources["memoryLimit"] == trainer.memory_limit_gb
     assert resources["cpuRequest"] == trainer.cpu_request
 
 
-@pytest.mark.parametrize("task, field", [
-    ("Transform", "transform"), ("Evaluator", "evaluator"),
-    ("ImageExampleGen", "example_gen")])
-def test_beam_steps_get_cpu_and_memory_and_no_gpu(compiled, task, field):
-    expected = getattr(compiled.kubeflow, field)
-    resources = compiled.executor(task)["resources"]
-    assert resources["memoryRequest"] == expected.memory_request_gb
-    assert resources["memoryLimit"] == expected.memory_limit_gb
-    assert resources["cpuRequest"] == expected.cpu_request
-    assert "accelerator" not in resources
+def test_every_step_requests_cpu_and_memory_only_the_trainer_a_gpu(compiled):
+    """A profile namespace's ResourceQuota refuses pods without requests."""
+    for name in tasks(compiled):
+        resources = compiled.executor(name)["resources"]
+        expected = compiled.kubeflow.resources_for(name)
+        assert resources["cpuRequest"] == expected.cpu_request > 0, name
+        assert resources["memoryRequest"] == expected.memory_request_gb > 0
+        assert ("accelerator" in resources) == (name == "Trainer"), name
 
 
 def test_image_entrypoint_and_pipeline_root_are_as_configured(compiled):
@@ -143,12 +141,14 @@ def test_platform_document_puts_the_trainer_on_gpu_nodes(compiled):
     executors = compiled.platform["platforms"]["kubernetes"][
         "deploymentSpec"]["executors"]
     trainer_label = compiled.spec["components"]["Trainer"]["executorLabel"]
-    assert set(executors) == {trainer_label}
     assert executors[trainer_label]["nodeSelector"] == {
         "labels": {"cloud.google.com/gke-accelerator": "nvidia-l4"}}
     assert executors[trainer_label]["tolerations"] == [
         {"key": "nvidia.com/gpu", "operator": "Exists",
          "effect": "NoSchedule"}]
+    placed = {label for label, config in executors.items()
+              if "nodeSelector" in config or "tolerations" in config}
+    assert placed == {trainer_label}
 
 
 def test_compiling_twice_gives_the_same_file(compiled, compiled_again):
@@ -157,11 +157,14 @@ def test_compiling_twice_gives_the_same_file(compiled, compiled_again):
     assert compiled.path.read_bytes() == compiled_again.path.read_bytes()
 
 
-def test_cpu_only_build_has_no_accelerator_and_no_platform_document(
+def test_cpu_only_build_has_no_accelerator_and_no_gpu_placement(
         compiled, tmp_path):
     cpu = compile_to(tmp_path / "cpu.yaml", gpu_count=0, beam_pipeline_args=())
     assert "accelerator" not in cpu.executor("Trainer")["resources"]
-    assert cpu.platform == {}
+    executors = cpu.platform["platforms"]["kubernetes"]["deploymentSpec"][
+        "executors"]
+    assert not any("nodeSelector" in c or "tolerations" in c
+                   for c in executors.values())
 
 
 def test_steps_reading_at_run_time_are_never_cached_the_rest_is(compiled):

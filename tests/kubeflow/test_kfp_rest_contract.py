@@ -67,8 +67,9 @@ def test_schedule_creates_a_cron_recurring_run_one_at_a_time(compiled,
                     "--namespace", "team-vision")
     assert result.exit_code == 0, result.output
 
-    # With a namespace the client skips its healthz probe (multi-user mode).
-    assert not recorder.calls("GET", "/healthz")
+    # Only our backend version check asks healthz: with a namespace the kfp
+    # client skips its own probe.
+    assert len(recorder.calls("GET", "/healthz")) == 1
     upload, = recorder.calls("POST", "/pipelines/upload")
     assert upload.query["namespace"] == ["team-vision"]
     recurring, = recorder.calls("POST", "/recurringruns")
@@ -94,6 +95,86 @@ def test_a_second_submit_of_the_same_spec_reuses_its_version(compiled,
     versions = {r.json()["pipeline_version_reference"]["pipeline_version_id"]
                 for r in recorder.calls("POST", "/runs")}
     assert versions == {"pipeline-1-v2"}
+
+
+def test_a_team_namespace_finds_its_own_pipeline_again(compiled,
+                                                      isolated_kfp_context):
+    """Multi-user KFP lists one namespace at a time; a lookup without it
+    misses the team's pipeline and the second upload is refused (409)."""
+    with KfpApiRecorder(multi_user=True) as server:
+        for _ in range(2):
+            result = invoke("submit", "--package", str(compiled.path),
+                            "--host", server.url, "--namespace", "team-vision")
+            assert result.exit_code == 0, result.output
+        assert len(server.calls("POST", "/pipelines/upload")) == 1
+        lookups = server.calls("GET", "/pipelines")
+        assert lookups and all(r.query["namespace"] == ["team-vision"]
+                               for r in lookups)
+        assert len(server.calls("POST", "/runs")) == 2
+
+
+def _schedule(server, *extra):
+    return invoke("schedule", "--package", str(server.package), "--host",
+                  server.url, "--namespace", "team-vision", *extra)
+
+
+@pytest.fixture()
+def team_server(compiled, isolated_kfp_context):
+    with KfpApiRecorder(multi_user=True) as server:
+        server.package = compiled.path
+        yield server
+
+
+def test_scheduling_twice_keeps_one_recurring_run(team_server):
+    first = _schedule(team_server, "--cron", "0 0 3 * * 1")
+    again = _schedule(team_server, "--cron", "0 0 3 * * 1")
+    assert first.exit_code == 0 and again.exit_code == 0, again.output
+    assert "created" in first.output and "unchanged" in again.output
+    assert len(team_server.calls("POST", "/recurringruns")) == 1
+    listing = team_server.calls("GET", "/recurringruns")[-1]
+    assert listing.query["experiment_id"] == ["exp-1"]
+    assert "imgpipe-retraining" in listing.query["filter"][0]
+
+
+def test_a_changed_schedule_is_refused_unless_replaced(team_server):
+    assert _schedule(team_server, "--cron", "0 0 3 * * 1").exit_code == 0
+    refused = _schedule(team_server, "--cron", "0 30 4 * * *")
+    _assert_one_clear_error(refused, "already exists", "'0 0 3 * * 1' -> "
+                            "'0 30 4 * * *'", "--replace")
+    assert len(team_server.calls("POST", "/recurringruns")) == 1
+
+    replaced = _schedule(team_server, "--cron", "0 30 4 * * *", "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    assert "replaced" in replaced.output
+    deleted, = [r for r in team_server.requests if r.method == "DELETE"]
+    assert deleted.path.endswith("/recurringruns/recurring-1")
+    remaining, = team_server.state.recurring_runs
+    assert remaining["trigger"]["cron_schedule"]["cron"] == "0 30 4 * * *"
+
+
+def test_an_older_backend_is_refused_before_any_upload(compiled,
+                                                       isolated_kfp_context):
+    with KfpApiRecorder(tag_name="2.5.0") as server:
+        result = invoke("submit", "--package", str(compiled.path),
+                        "--host", server.url)
+        _assert_one_clear_error(result, "version 2.5.0", "KFP >= 2.16.0",
+                                "security context", "--allow-old-backend")
+        assert not server.calls("POST", "/pipelines/upload")
+
+        forced = invoke("submit", "--package", str(compiled.path),
+                        "--host", server.url, "--allow-old-backend")
+        assert forced.exit_code == 0, forced.output
+        assert "Warning:" in forced.output
+        assert server.calls("POST", "/runs")
+
+
+def test_a_backend_without_a_version_gets_a_warning(compiled,
+                                                    isolated_kfp_context):
+    with KfpApiRecorder(tag_name="unknown") as server:
+        result = invoke("submit", "--package", str(compiled.path),
+                        "--host", server.url)
+    assert result.exit_code == 0, result.output
+    assert "does not report its version" in " ".join(result.output.split())
 
 
 def _assert_one_clear_error(result, *phrases):

@@ -16,7 +16,10 @@ from typing import Dict, Optional, Tuple
 
 import yaml
 
-from imgpipe.runners.kubeflow.runner import DATA_ROOT_PARAMETER, TRAIN_CONFIG_PARAMETER
+from imgpipe.runners.kubeflow import versions
+from imgpipe.runners.kubeflow.runner import (DATA_ROOT_PARAMETER,
+                                             TRAIN_CONFIG_PARAMETER)
+from imgpipe.runners.kubeflow.platform import features_used
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,11 +38,13 @@ class PipelinePackage:
     digest: str
     defaults: Dict[str, object]
     pipeline_root: Optional[str]
+    platform_fields: Tuple[str, ...]   # for the backend version check
 
     @classmethod
     def load(cls, path: Path) -> "PipelinePackage":
         data = path.read_bytes()
-        spec = next(yaml.safe_load_all(data))
+        documents = list(yaml.safe_load_all(data))
+        spec = documents[0] if documents else None
         if not isinstance(spec, dict) or "pipelineInfo" not in spec:
             raise ValueError(f"{path} is not a compiled pipeline spec "
                              "(no pipelineInfo); compile it with "
@@ -50,7 +55,9 @@ class PipelinePackage:
                    digest=hashlib.sha256(data).hexdigest()[:12],
                    defaults={name: p.get("defaultValue")
                              for name, p in parameters.items()},
-                   pipeline_root=spec.get("defaultPipelineRoot"))
+                   pipeline_root=spec.get("defaultPipelineRoot"),
+                   platform_fields=tuple(features_used(
+                       documents[1] if len(documents) > 1 else {})))
 
     @property
     def version_name(self) -> str:
@@ -73,20 +80,8 @@ def run_parameters(package: PipelinePackage, data_root: Optional[str] = None,
     return parameters
 
 
-def check_cron(cron: str) -> str:
-    """KFP's scheduler reads six fields, seconds first (robfig/cron)."""
-    fields = cron.split()
-    if len(fields) != 6:
-        hint = (f" Did you mean '0 {cron}'?" if len(fields) == 5 else "")
-        raise ValueError(
-            f"Cron expression '{cron}' has {len(fields)} fields; KFP needs six "
-            "(seconds minutes hours day-of-month month day-of-week), e.g. "
-            f"'0 0 3 * * 1' for Mondays at 03:00.{hint}")
-    return " ".join(fields)
-
-
 @contextlib.contextmanager
-def _quiet_stdout():
+def quiet_stdout():
     """The kfp Client prints links itself; the CLI prints its own summary."""
     with contextlib.redirect_stdout(io.StringIO()):
         yield
@@ -97,11 +92,51 @@ def connect(connection: Connection):
 
     import kfp
 
-    with warnings.catch_warnings(), _quiet_stdout():
+    with warnings.catch_warnings(), quiet_stdout():
         warnings.simplefilter("ignore")  # "only works with KFP >= 2.0.0-b2"
         return kfp.Client(host=connection.host, existing_token=connection.token,
                           cookies=connection.cookies,
                           namespace=connection.namespace or "kubeflow")
+
+
+def check_backend(client, package: PipelinePackage, host: str,
+                  allow_old: bool) -> Optional[str]:
+    """Refuses a backend older than the package needs (BackendTooOld);
+    returns a warning to show when it cannot tell, or when allowed."""
+    # The generated healthz model keeps only `multi_user`; the server also
+    # sends `tag_name` (its release), so the raw body is read.
+    with quiet_stdout():
+        response = client._healthz_api.get_healthz(  # noqa: SLF001
+            _preload_content=False)
+    tag = str(json.loads(response.data or b"{}").get("tag_name", ""))
+    try:
+        return versions.check(tag, package.platform_fields, host)
+    except versions.BackendTooOld as error:
+        if not allow_old:
+            raise
+        return f"{error} Going on (--allow-old-backend)."
+
+
+def name_filter(name: str) -> str:
+    return json.dumps({"predicates": [{
+        "operation": "EQUALS", "key": "display_name", "stringValue": name}]})
+
+
+def _pipeline_named(client, name: str, namespace: Optional[str]
+                    ) -> Optional[str]:
+    """The pipeline's id in this namespace. kfp's get_pipeline_id lists
+    without a namespace, which in multi-user mode sees only shared
+    pipelines: the team's own pipeline is missed and uploaded again, which
+    KFP refuses as a duplicate name."""
+    found = client.list_pipelines(filter=name_filter(name),
+                                  namespace=namespace).pipelines or []
+    found = [p for p in found if p.display_name == name]
+    if len(found) > 1:
+        raise ValueError(
+            f"{len(found)} pipelines are named '{name}' in namespace "
+            f"{namespace or '(shared)'}; delete the extra ones in the KFP UI "
+            "(Pipelines) so the name is unique.")
+    return found[0].pipeline_id if found else None
 
 
 def ensure_pipeline_version(client, package: PipelinePackage,
@@ -111,8 +146,8 @@ def ensure_pipeline_version(client, package: PipelinePackage,
     A new pipeline's first version is named like the pipeline by KFP; runs
     always use the content-named version, so each run names its exact spec.
     """
-    with _quiet_stdout():
-        pipeline_id = client.get_pipeline_id(package.name)
+    with quiet_stdout():
+        pipeline_id = _pipeline_named(client, package.name, namespace)
         if pipeline_id is None:
             pipeline_id = client.upload_pipeline(
                 str(package.path), pipeline_name=package.name,
@@ -126,52 +161,39 @@ def ensure_pipeline_version(client, package: PipelinePackage,
 
 
 def _version_named(client, pipeline_id: str, name: str) -> Optional[str]:
-    name_filter = json.dumps({"predicates": [{
-        "operation": "EQUALS", "key": "display_name", "stringValue": name}]})
     found = client.list_pipeline_versions(
-        pipeline_id, filter=name_filter).pipeline_versions or []
+        pipeline_id, filter=name_filter(name)).pipeline_versions or []
+    found = [v for v in found if v.display_name == name]
     return found[0].pipeline_version_id if found else None
 
 
-def _experiment_id(client, name: str, namespace: Optional[str]) -> str:
-    with _quiet_stdout():
+def experiment_id_for(client, name: str, namespace: Optional[str]) -> str:
+    """kfp's create_experiment returns the existing experiment of that name
+    in the namespace, if any."""
+    with quiet_stdout():
         return client.create_experiment(name=name,
                                         namespace=namespace).experiment_id
 
 
+@dataclasses.dataclass(frozen=True)
+class Target:
+    """Where a run goes and what it runs with."""
+    experiment: str
+    parameters: Dict[str, object]
+    pipeline_root: Optional[str]
+    service_account: Optional[str]
+
+
 def submit_run(client, package: PipelinePackage, connection: Connection,
-               experiment: str, run_name: str, parameters: Dict[str, object],
-               pipeline_root: Optional[str], service_account: Optional[str]
-               ) -> str:
+               target: Target, run_name: str) -> str:
     pipeline_id, version_id = ensure_pipeline_version(
         client, package, connection.namespace)
-    with _quiet_stdout():
+    with quiet_stdout():
         run = client.run_pipeline(
-            experiment_id=_experiment_id(client, experiment,
+            experiment_id=experiment_id_for(client, target.experiment,
                                          connection.namespace),
             job_name=run_name, pipeline_id=pipeline_id, version_id=version_id,
-            params=parameters,
-            pipeline_root=pipeline_root or package.pipeline_root,
-            service_account=service_account)
+            params=target.parameters,
+            pipeline_root=target.pipeline_root or package.pipeline_root,
+            service_account=target.service_account)
     return run.run_id
-
-
-def schedule_run(client, package: PipelinePackage, connection: Connection,
-                 experiment: str, name: str, cron: str,
-                 parameters: Dict[str, object], pipeline_root: Optional[str],
-                 service_account: Optional[str]) -> str:
-    """A recurring run: one at a time, and no backfill of missed slots
-    (a retraining run uses the newest data anyway)."""
-    pipeline_id, version_id = ensure_pipeline_version(
-        client, package, connection.namespace)
-    with _quiet_stdout():
-        recurring = client.create_recurring_run(
-            experiment_id=_experiment_id(client, experiment,
-                                         connection.namespace),
-            job_name=name, cron_expression=check_cron(cron),
-            max_concurrency=1, no_catchup=True, enabled=True,
-            pipeline_id=pipeline_id, version_id=version_id,
-            params=parameters,
-            pipeline_root=pipeline_root or package.pipeline_root,
-            service_account=service_account)
-    return recurring.recurring_run_id

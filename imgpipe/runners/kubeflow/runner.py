@@ -7,11 +7,12 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
 - runtime parameters get their defaults in the spec (TFX writes them only
   into the Vertex job wrapper, which the `.yaml` output drops);
 - the pipeline root becomes the spec's default (same reason);
-- ExampleGen gets its resources (TFX ignores platform_config for
-  FileBasedExampleGen) and is never served from KFP's cache: without TFX's
-  driver, KFP cannot see new files under an unchanged data root;
-- node selectors and tolerations for the GPU step go into an appended
-  `platforms: kubernetes:` document, read by the KFP backend;
+- ExampleGen is never served from KFP's cache: without TFX's driver, KFP
+  cannot see new files under an unchanged data root;
+- every step gets CPU and memory requests, and an appended `platforms:
+  kubernetes:` document gives every pod its security context, the GPU step
+  its node selector and tolerations, and the model-store steps their volume
+  (platform.py);
 - the Resolver node, which open-source KFP cannot run, is replaced by
   `ServedBaselineModel`, and containers start through
   `imgpipe.runners.kubeflow.entrypoint` (see there why).
@@ -22,18 +23,18 @@ import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import Dict, Iterator, List, Tuple
+from typing import Iterator, List, Tuple
 
 import yaml
 
 from imgpipe.config import PipelineConfig
-from imgpipe.runners.kubeflow.settings import ComponentResources, KubeflowConfig
+from imgpipe.runners.kubeflow import platform
+from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 ENTRYPOINT = ("python", "-m", "imgpipe.runners.kubeflow.entrypoint")
 DATA_ROOT_PARAMETER = "data_root"
 TRAIN_CONFIG_PARAMETER = "train_config"
 EXAMPLE_GEN_ID = "ImageExampleGen"
-TRAINER_ID = "Trainer"
 # Only ExampleGen's driver resolves these, and open-source KFP does not run
 # it. ({SPAN} is resolved by our executor too: imgpipe/components/image_example_gen/
 # spans.py.)
@@ -42,11 +43,6 @@ DRIVER_ONLY_PATTERNS = ("{VERSION}", "{YYYY}", "{MM}", "{DD}")
 
 class KubeflowCompileError(ValueError):
     """The pipeline cannot run on Kubeflow as configured."""
-
-
-def executor_label(component_id: str) -> str:
-    """How TFX's V2 step builder names a component's executor."""
-    return f"{component_id}_executor"
 
 
 def serving_dir(config: PipelineConfig, kubeflow: KubeflowConfig) -> str:
@@ -93,35 +89,7 @@ def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
             train_config=parameters[TRAIN_CONFIG_PARAMETER],
             baseline_model=served_baseline, extra_nodes=kfp_ui_nodes))
     _check_no_driver_patterns(pipeline)
-    for component in pipeline.components:
-        spec = _resource_spec_for(component.id, kubeflow)
-        if spec is not None and component.id != EXAMPLE_GEN_ID:
-            component.with_platform_config(spec)
     return pipeline
-
-
-def _resources_by_component(kubeflow: KubeflowConfig
-                            ) -> Dict[str, ComponentResources]:
-    return {EXAMPLE_GEN_ID: kubeflow.example_gen,
-            "Transform": kubeflow.transform, TRAINER_ID: kubeflow.trainer,
-            "Evaluator": kubeflow.evaluator}
-
-
-def _resource_spec_for(component_id: str, kubeflow: KubeflowConfig):
-    resources = _resources_by_component(kubeflow).get(component_id)
-    if resources is None:
-        return None
-    from kfp.pipeline_spec.pipeline_spec_pb2 import PipelineDeploymentConfig
-
-    resource_spec = PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
-    spec = resource_spec(
-        cpu_request=resources.cpu_request, cpu_limit=resources.cpu_limit,
-        memory_request=resources.memory_request_gb,
-        memory_limit=resources.memory_limit_gb)
-    if component_id == TRAINER_ID and kubeflow.gpu_count > 0:
-        spec.accelerator.CopyFrom(resource_spec.AcceleratorConfig(
-            type=kubeflow.gpu_resource, count=kubeflow.gpu_count))
-    return spec
 
 
 def _check_no_driver_patterns(pipeline) -> None:
@@ -187,24 +155,15 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec = job["pipelineSpec"]
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
-    _add_example_gen_resources(spec, kubeflow)
+    platform.add_resources(spec, kubeflow)
     _never_cache_run_time_reads(spec)
-    return spec, platform_spec(kubeflow)
+    return spec, platform.platform_spec(spec, kubeflow)
 
 
 def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
     declared = spec["root"]["inputDefinitions"]["parameters"]
     for name, parameter in parameters.items():
         declared[name]["defaultValue"] = parameter.default
-
-
-def _add_example_gen_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
-    from google.protobuf import json_format
-
-    resources = _resource_spec_for(EXAMPLE_GEN_ID, kubeflow)
-    container = spec["deploymentSpec"]["executors"][
-        executor_label(EXAMPLE_GEN_ID)]["container"]
-    container["resources"] = json_format.MessageToDict(resources)
 
 
 def _never_cache_run_time_reads(spec: dict) -> None:
@@ -217,27 +176,6 @@ def _never_cache_run_time_reads(spec: dict) -> None:
     for task_id in (EXAMPLE_GEN_ID, NODE_ID):
         spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
             "enableCache": False}
-
-
-def platform_spec(kubeflow: KubeflowConfig) -> dict:
-    """The kfp-kubernetes document: where the GPU step may be scheduled."""
-    if kubeflow.gpu_count <= 0:
-        return {}
-    trainer: dict = {}
-    if kubeflow.gpu_node_selector:
-        trainer["nodeSelector"] = {"labels": dict(kubeflow.gpu_node_selector)}
-    if kubeflow.gpu_tolerations:
-        trainer["tolerations"] = [_toleration(t)
-                                  for t in kubeflow.gpu_tolerations]
-    if not trainer:
-        return {}
-    return {"platforms": {"kubernetes": {"deploymentSpec": {"executors": {
-        executor_label(TRAINER_ID): trainer}}}}}
-
-
-def _toleration(toleration) -> dict:
-    fields = dataclasses.asdict(toleration)
-    return {key: value for key, value in fields.items() if value}
 
 
 def _check_output_name(output: Path) -> None:

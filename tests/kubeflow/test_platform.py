@@ -1,0 +1,156 @@
+"""What each step's pod gets on Kubernetes, and how a team sets it: the
+platform document (security context, GPU placement, the model-store
+volume), requests on every step, and `compile --config` / CLI options."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from tests.kubeflow.conftest import IMAGE
+
+
+def executors(compiled_platform: dict) -> dict:
+    return compiled_platform["platforms"]["kubernetes"]["deploymentSpec"][
+        "executors"]
+
+
+def test_every_pod_runs_as_the_images_non_root_user(compiled):
+    configs = executors(compiled.platform)
+    labels = {task["executorLabel"]
+              for task in compiled.spec["components"].values()
+              if "executorLabel" in task}
+    assert set(configs) == labels
+    for config in configs.values():
+        assert config["securityContext"] == {
+            "runAsUser": 10001, "runAsGroup": 10001, "runAsNonRoot": True}
+
+
+def test_a_gs_model_store_mounts_no_volume(compiled):
+    assert not any("pvcMount" in c for c in executors(compiled.platform).values())
+
+
+KUBEFLOW_YAML = """
+pipeline:
+  train: {epochs: 9}
+  evaluation: {min_accuracy: 0.93, max_accuracy_drop: 0.02}
+kubeflow:
+  image: %s
+  gpu_count: 1
+  model_store: /models
+  model_store_pvc: imgpipe-models
+  gpu_node_selector: {cloud.google.com/gke-nodepool: gpu-pool}
+  resources: {Pusher: {cpu_request: 0.25, memory_request_gb: 0.5}}
+""" % IMAGE
+
+
+@pytest.fixture(scope="module")
+def from_config(tmp_path_factory):
+    """One compile through the CLI: the file, then options that win."""
+    from imgpipe.cli.main import app
+    folder = tmp_path_factory.mktemp("config")
+    (folder / "kubeflow.yaml").write_text(KUBEFLOW_YAML)
+    output = folder / "team.yaml"
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--config", str(folder / "kubeflow.yaml"),
+        "--output", str(output), "--epochs", "11",
+        "--toleration", "dedicated=ml:NoExecute",
+        "--resources", "Trainer:cpu_request=3,memory_request_gb=12"])
+    assert result.exit_code == 0, result.output
+    spec, platform = yaml.safe_load_all(output.read_text())
+    return spec, platform
+
+
+def _container(spec, task):
+    label = spec["components"][task]["executorLabel"]
+    return spec["deploymentSpec"]["executors"][label]["container"], label
+
+
+def test_config_file_and_options_reach_the_spec(from_config):
+    spec, platform = from_config
+    train = json.loads(spec["root"]["inputDefinitions"]["parameters"][
+        "train_config"]["defaultValue"])
+    assert train["epochs"] == 11                       # the option wins
+    evaluator = spec["root"]["dag"]["tasks"]["Evaluator"]["inputs"][
+        "parameters"]["eval_config"]["runtimeValue"]["constant"]
+    assert "0.93" in evaluator and "0.02" in evaluator
+    trainer, trainer_label = _container(spec, "Trainer")
+    assert trainer["resources"]["cpuRequest"] == 3
+    assert trainer["resources"]["memoryRequest"] == 12
+    pusher, _ = _container(spec, "Pusher")
+    assert pusher["resources"] == {"cpuRequest": 0.25, "memoryRequest": 0.5}
+    placement = executors(platform)[trainer_label]
+    assert placement["nodeSelector"] == {
+        "labels": {"cloud.google.com/gke-nodepool": "gpu-pool"}}
+    assert placement["tolerations"] == [{
+        "key": "dedicated", "operator": "Equal", "value": "ml",
+        "effect": "NoExecute"}]
+
+
+def test_the_model_store_claim_is_mounted_where_the_pusher_writes(
+        from_config):
+    spec, platform = from_config
+    push = json.loads(spec["root"]["dag"]["tasks"]["Pusher"]["inputs"][
+        "parameters"]["push_destination"]["runtimeValue"]["constant"])
+    assert push["filesystem"]["base_directory"] == "/models/digits"
+    mounted = {label: config["pvcMount"]
+               for label, config in executors(platform).items()
+               if "pvcMount" in config}
+    assert set(mounted) == {"Pusher_executor",
+                            "served_baseline_model_executor"}
+    for mounts in mounted.values():
+        assert mounts == [{"mountPath": "/models", "pvcNameParameter": {
+            "runtimeValue": {"constant": "imgpipe-models"}}}]
+
+
+def test_the_kfp_sdk_reads_every_platform_field(from_config, tmp_path):
+    from kfp.client.client import _extract_pipeline_yaml
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump_all(list(from_config)))
+    document = _extract_pipeline_yaml(str(path))
+    kubernetes = document.platform_spec.platforms["kubernetes"]
+    assert kubernetes.deployment_spec.executors["Pusher_executor"][
+        "pvcMount"][0]["mountPath"] == "/models"
+
+
+@pytest.mark.parametrize("args, phrases", [
+    (["--resources", "Trainr:cpu_request=2"], ["no step named Trainr",
+                                              "Trainer"]),
+    (["--resources", "Trainer:cpu_request=0"], ["cpu_request must be > 0"]),
+    (["--toleration", "gpu:NoRun"], ["toleration.effect"]),
+    (["--node-selector", "pool"], ["not key=value"]),
+    (["--model-store-pvc", "imgpipe-models"], ["absolute mount path"]),
+])
+def test_bad_settings_are_refused_with_their_name(tmp_path, args, phrases):
+    from imgpipe.cli.main import app
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(tmp_path / "x.yaml"), *args])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 2, text
+    assert all(phrase in text for phrase in phrases), text
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_config_file_with_an_unknown_key_names_it(tmp_path):
+    from imgpipe.runners.kubeflow.config_file import load
+    from imgpipe.settings_codec import SettingsError
+    path = tmp_path / "kubeflow.yaml"
+    path.write_text("kubeflow: {gpu_count: 1, gpus: 2}\n")
+    with pytest.raises(SettingsError, match=r"kubeflow.yaml.*unknown setting"
+                                            r"\(s\) gpus"):
+        load(path)
+
+
+def test_the_package_says_which_backend_it_needs(compiled):
+    from imgpipe.runners.kubeflow import versions
+    from imgpipe.runners.kubeflow.client import PipelinePackage
+    package = PipelinePackage.load(compiled.path)
+    assert {"securityContext", "nodeSelector", "tolerations"} <= set(
+        package.platform_fields)
+    needed, why = versions.requirements(package.platform_fields)[0]
+    assert needed == (2, 16, 0) and "security context" in why
+    assert versions.check("2.16.1", package.platform_fields, "h") is None
+    with pytest.raises(versions.BackendTooOld, match="tolerations"):
+        versions.check("v2.0.5", package.platform_fields, "h")
