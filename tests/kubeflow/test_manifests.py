@@ -76,8 +76,9 @@ def test_tf_serving_runs_the_official_image_hardened(rendered):
     assert "--allow_version_labels_for_unavailable_models=true" in args
     assert any(a.startswith("--monitoring_config_file=") for a in args)
     assert {p["containerPort"] for p in container["ports"]} == {8500, 8501}
+    # The probes themselves are tested in tests/serving/test_k8s_probes.py.
     for probe in ("readinessProbe", "livenessProbe"):
-        assert container[probe]["httpGet"]["path"] == "/v1/models/digits"
+        assert "/v1/models/digits" in yaml.safe_dump(container[probe])
     context = container["securityContext"]
     assert context["readOnlyRootFilesystem"] is True
     assert context["allowPrivilegeEscalation"] is False
@@ -172,3 +173,73 @@ def test_image_installs_from_the_lock_and_runs_unprivileged(name):
         assert "python:3.10" in text
     else:
         assert "python3.10" in text and "cuda" in text
+
+
+def test_serving_may_reach_dns_https_and_the_gke_metadata_server(rendered):
+    """Workload Identity's token comes from the GKE metadata server; without
+    it every gs:// read fails (docs/kubeflow.md)."""
+    policy, = by_kind(rendered[1], "NetworkPolicy")
+    allowed = set()
+    for rule in policy["spec"]["egress"]:
+        blocks = [peer["ipBlock"]["cidr"] for peer in rule.get("to", [])
+                  if "ipBlock" in peer] or ["*"]
+        allowed |= {(cidr, port["port"]) for cidr in blocks
+                    for port in rule["ports"]}
+    assert {("169.254.169.254/32", 80), ("169.254.169.252/32", 988),
+            ("*", 53), ("*", 443)} <= allowed
+
+
+def test_workload_identity_is_set_by_kustomize_not_by_hand(rendered):
+    overlay, objects = rendered
+    text = yaml.safe_dump_all(objects)
+    assert "PROJECT_ID" not in text
+    assert not [o for o in objects if o["metadata"]["name"] == "gcp-identity"]
+    for account in by_kind(objects, "ServiceAccount"):
+        email = account["metadata"]["annotations"][
+            "iam.gke.io/gcp-service-account"]
+        assert email.endswith(f"@imgpipe-{overlay}.iam.gserviceaccount.com")
+
+
+def _pipeline_settings(overlay: str):
+    from imgpipe.runners.kubeflow.config_file import load
+    return load(ROOT / "infra/kubeflow" / f"{overlay}.yaml")
+
+
+def _served_base_path(objects) -> str:
+    text = _config_map(objects, "tf-serving-models")["data"]["models.config"]
+    return re.search(r'base_path:\s*"([^"]+)"', text).group(1)
+
+
+def test_dev_pusher_mounts_the_volume_serving_reads():
+    """The compiled Pusher writes into the claim TF Serving mounts, at the
+    same path (infra/kubeflow/dev.yaml against the dev overlay)."""
+    from imgpipe.runners.kubeflow.platform import model_store_mount
+    from imgpipe.runners.kubeflow.runner import serving_dir
+
+    objects = render("dev")
+    config, kubeflow = _pipeline_settings("dev")
+    mount = model_store_mount(kubeflow)
+    claim = mount["pvcNameParameter"]["runtimeValue"]["constant"]
+    pvc, = by_kind(objects, "PersistentVolumeClaim")
+    assert pvc["metadata"]["name"] == claim
+    assert "ReadWriteMany" in pvc["spec"]["accessModes"]   # two pods at once
+    deployment, = by_kind(objects, "Deployment")
+    volumes = {v["name"]: v for v in deployment["spec"]["template"]["spec"][
+        "volumes"]}
+    served = {m["mountPath"]: volumes[m["name"]]
+              for m in serving_container(objects)["volumeMounts"]}
+    assert served[mount["mountPath"]]["persistentVolumeClaim"][
+        "claimName"] == claim
+    assert serving_dir(config, kubeflow) == _served_base_path(objects)
+    quota, = by_kind(objects, "ResourceQuota")
+    assert kubeflow.gpu_count == int(quota["spec"]["hard"][
+        "requests.nvidia.com/gpu"]) == 0
+
+
+def test_prod_pusher_writes_the_bucket_serving_reads():
+    from imgpipe.runners.kubeflow.runner import serving_dir
+
+    objects = render("prod")
+    config, kubeflow = _pipeline_settings("prod")
+    assert not kubeflow.model_store_pvc
+    assert serving_dir(config, kubeflow) == _served_base_path(objects)
