@@ -57,6 +57,7 @@ def test_the_dag_is_the_pipeline_graph(compiled):
     ("Pusher", "ModelReport"),        # the report goes inside the version
     ("KfpUiReport", "Evaluator"),
     ("KfpUiReport", "DataGate"),
+    ("KfpUiReport", "ModelReport"),   # the report page is shown in the UI
 ])
 def test_order_that_matters(compiled, task, upstream):
     assert upstream in tasks(compiled)[task]["dependentTasks"]

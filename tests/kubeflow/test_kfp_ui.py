@@ -22,6 +22,21 @@ PASSED = {"images": 30, "quarantined": 1, "critical_failures": [],
           "data_docs": "gs://r/DataGate/data_docs/index.html"}
 
 
+HISTORY = {"accuracy": [0.5, 0.9], "val_accuracy": [0.6, 0.95],
+           "loss": [1.2, 0.3]}
+PNG = b"\x89PNG\r\n\x1a\n fake"
+
+
+def test_training_page_is_one_page_with_curves_epochs_and_tensorboard():
+    from imgpipe.runners.kubeflow.ui_pages import training_html
+    page = training_html(HISTORY, PNG, "gs://b/Trainer/model_run/7/<tb>")
+    assert page.startswith("<!DOCTYPE html>") and "<link" not in page
+    assert "src='data:image/png;base64," in page
+    assert "<td>2</td><td>0.9</td><td>0.3</td><td>0.95</td>" in page
+    assert "gs://b/Trainer/model_run/7/&lt;tb&gt;" in page
+    assert "No training_curves.png" in training_html(HISTORY, None, "x")
+
+
 def _slice_key(label=None):
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2 as pb
     key = pb.SliceKey()
@@ -106,8 +121,16 @@ def report_inputs(tmp_path):
     examples = tmp_path / "examples"
     examples.mkdir()
     (examples / "labels.txt").write_text("".join(f"{c}\n" for c in CLASSES))
+    report = tmp_path / "model_report"
+    report.mkdir()
+    (report / "report.html").write_text("<!DOCTYPE html><h1>Model report</h1>")
+    run = tmp_path / "model_run"
+    (run / "tensorboard").mkdir(parents=True)
+    (run / "history.json").write_text(json.dumps(HISTORY))
+    (run / "training_curves.png").write_bytes(PNG)
     return {"data_gate_report": artifact(gate),
             "examples": artifact(examples),
+            "model_report": artifact(report), "model_run": artifact(run),
             "evaluation": artifact(write_tfma_output(tmp_path / "eval")),
             "blessing": artifact(tmp_path / "blessing",
                                  metadata={"blessed": 1})}
@@ -118,7 +141,8 @@ def test_report_component_writes_what_the_ui_renders(compiled, tmp_path,
     titles = output_types(compiled, "KfpUiReport")
     assert titles == {"summary": "system.Markdown", "data_gate": "system.HTML",
                       "metrics": "system.Metrics",
-                      "confusion": "system.ClassificationMetrics"}
+                      "confusion": "system.ClassificationMetrics",
+                      "report": "system.HTML", "training": "system.HTML"}
     outputs = {name: artifact(tmp_path / "out" / name, title)
                for name, title in titles.items()}
     (tmp_path / "out").mkdir()
@@ -128,6 +152,12 @@ def test_report_component_writes_what_the_ui_renders(compiled, tmp_path,
 
     summary = (tmp_path / "out" / "summary").read_text()
     assert "### Data gate: passed" in summary and "BLESSED" in summary
+    logdir = str(tmp_path / "model_run" / "tensorboard")
+    assert f"tensorboard --logdir {logdir}" in summary
+    assert (tmp_path / "out" / "report").read_text() == \
+        "<!DOCTYPE html><h1>Model report</h1>"
+    training = (tmp_path / "out" / "training").read_text()
+    assert "data:image/png;base64," in training and logdir in training
     assert "<table>" in (tmp_path / "out" / "data_gate").read_text()
     written = {name: value["artifacts"][0]["metadata"]
                for name, value in result["artifacts"].items()}

@@ -4,8 +4,10 @@ The KFP 2.x UI renders artifacts by type: `system.Markdown` and
 `system.HTML` (the file at the artifact's URI), `system.Metrics` (scalar
 metadata) and `system.ClassificationMetrics` (a confusion matrix in the
 metadata). TFX's own artifacts (Examples, ModelEvaluation...) appear only as
-URIs and properties. `KfpUiReport` runs after the Evaluator and turns the
-data gate's report.json and TFMA's output into those four types.
+URIs and properties. `KfpUiReport` runs after the Evaluator and the
+ModelReport and turns the data gate's report.json, TFMA's output, the model
+report (a ModelEvaluation folder holding report.html) and the Trainer's
+curves and TensorBoard logs into those types.
 
 The formatting functions are plain Python over plain data, so they are
 tested without a cluster.
@@ -22,7 +24,8 @@ from tfx.dsl.component.experimental.annotations import (InputArtifact,
 from tfx.dsl.component.experimental.decorators import component
 from tfx.types.artifact import Artifact
 from tfx.types.standard_artifacts import (Examples, ExampleValidationMetrics,
-                                          ModelBlessing, ModelEvaluation)
+                                          ModelBlessing, ModelEvaluation,
+                                          ModelRun)
 
 from imgpipe.components.evaluate.names import CANDIDATE
 
@@ -170,26 +173,58 @@ def _write_text(path: str, text: str) -> None:
         handle.write(text)
 
 
+def _read_bytes(path: str) -> Optional[bytes]:
+    import tensorflow as tf
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path, "rb") as handle:
+        return handle.read()
+
+
+def _write_training_page(model_run_uri: str, output_uri: str) -> str:
+    """The training page; returns the TensorBoard log folder."""
+    from imgpipe.runners.kubeflow.ui_pages import (TENSORBOARD_FOLDER,
+                                                   training_html)
+    history = json.loads(_read_bytes(os.path.join(
+        model_run_uri, "history.json")) or b"{}")
+    logdir = os.path.join(model_run_uri, TENSORBOARD_FOLDER)
+    _write_text(output_uri, training_html(history, _read_bytes(
+        os.path.join(model_run_uri, "training_curves.png")), logdir))
+    return logdir
+
+
 @component
 def KfpUiReport(data_gate_report: InputArtifact[ExampleValidationMetrics],
                 examples: InputArtifact[Examples],
                 evaluation: InputArtifact[ModelEvaluation],
                 blessing: InputArtifact[ModelBlessing],
+                model_report: InputArtifact[ModelEvaluation],
+                model_run: InputArtifact[ModelRun],
                 summary: OutputArtifact[KfpMarkdown],
                 data_gate: OutputArtifact[KfpHtml],
                 metrics: OutputArtifact[KfpMetrics],
-                confusion: OutputArtifact[KfpClassificationMetrics]) -> None:
+                confusion: OutputArtifact[KfpClassificationMetrics],
+                report: OutputArtifact[KfpHtml],
+                training: OutputArtifact[KfpHtml]) -> None:
     from imgpipe.components.data_gate.component import REPORT_FILE
     from imgpipe.components.image_example_gen.executor import read_labels
+    from imgpipe.components.model_report.writer import REPORT
+    from imgpipe.runners.kubeflow.ui_pages import tensorboard_markdown
 
-    report = json.loads(_read_text(os.path.join(data_gate_report.uri,
-                                                REPORT_FILE)))
+    gate = json.loads(_read_text(os.path.join(data_gate_report.uri,
+                                              REPORT_FILE)))
     class_names = read_labels(examples.uri)
     scalars = evaluation_metrics(evaluation.uri, class_names)
     blessed = bool(blessing.get_int_custom_property("blessed"))
-    _write_text(summary.uri, gate_markdown(report) + "\n\n" +
-                evaluation_markdown(scalars, blessed))
-    _write_text(data_gate.uri, gate_html(report))
+    logdir = _write_training_page(model_run.uri, training.uri)
+    _write_text(summary.uri, gate_markdown(gate) + "\n\n" +
+                evaluation_markdown(scalars, blessed) + "\n\n" +
+                tensorboard_markdown(logdir))
+    _write_text(data_gate.uri, gate_html(gate))
+    # The model report is a folder (a ModelEvaluation, which the UI cannot
+    # show); its page is self-contained, so the file itself is the output.
+    _write_text(report.uri, (_read_bytes(os.path.join(
+        model_report.uri, REPORT)) or b"<p>No model report.</p>").decode())
     for name, value in scalars.items():
         metrics.set_float_custom_property(name, value)
     metrics.set_float_custom_property("blessed", float(blessed))
@@ -203,4 +238,6 @@ def kfp_ui_nodes(nodes: dict) -> list:
         data_gate_report=nodes["DataGate"].outputs["report"],
         examples=nodes["ImageExampleGen"].outputs["examples"],
         evaluation=nodes["Evaluator"].outputs["evaluation"],
-        blessing=nodes["Evaluator"].outputs["blessing"]).with_id(NODE_ID)]
+        blessing=nodes["Evaluator"].outputs["blessing"],
+        model_report=nodes["ModelReport"].outputs["report"],
+        model_run=nodes["Trainer"].outputs["model_run"]).with_id(NODE_ID)]
