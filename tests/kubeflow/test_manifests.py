@@ -243,3 +243,18 @@ def test_prod_pusher_writes_the_bucket_serving_reads():
     config, kubeflow = _pipeline_settings("prod")
     assert not kubeflow.model_store_pvc
     assert serving_dir(config, kubeflow) == _served_base_path(objects)
+
+
+def test_the_design_in_docs_is_the_one_checked_here():
+    """docs/kubeflow.md names the same claim, paths and egress as the
+    settings and manifests the tests above check."""
+    text = (ROOT / "docs/kubeflow.md").read_text()
+    start = text.index("### Serving reads what the pipeline pushed")
+    section = text[start:text.index("\n## ", start)]
+    _, dev = _pipeline_settings("dev")
+    _, prod = _pipeline_settings("prod")
+    for phrase in (f"model_store: {dev.model_store}",
+                   f"model_store_pvc: {dev.model_store_pvc}",
+                   f"{prod.model_store}/digits", "169.254.169.254:80",
+                   "169.254.169.252:988", "infra/kubeflow/dev.yaml"):
+        assert phrase in section, phrase
