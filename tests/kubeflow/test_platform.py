@@ -122,6 +122,7 @@ def test_the_kfp_sdk_reads_every_platform_field(from_config, tmp_path):
     (["--toleration", "gpu:NoRun"], ["toleration.effect"]),
     (["--node-selector", "pool"], ["not key=value"]),
     (["--model-store-pvc", "imgpipe-models"], ["absolute mount path"]),
+    (["--config", "missing.yaml"], ["--config missing.yaml", "cannot read"]),
 ])
 def test_bad_settings_are_refused_with_their_name(tmp_path, args, phrases):
     from imgpipe.cli.main import app

@@ -60,6 +60,11 @@ def load(path: Path) -> Tuple[PipelineConfig, KubeflowConfig]:
 
     try:
         values = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise SettingsError(
+            f"--config {path}: cannot read it ({error.strerror}); pass a YAML "
+            "file with pipeline: and kubeflow: sections, e.g. "
+            "infra/kubeflow/prod.yaml.") from error
     except yaml.YAMLError as error:
         raise SettingsError(f"{path}: not YAML ({error}).") from error
     if not isinstance(values, dict) or set(values) - set(SECTIONS):

@@ -65,6 +65,7 @@ class Toleration:
 
 # Steps that move images or tensors get more than the default; the ids are
 # the compiled task names (`imgpipe kubeflow compile` lists them on a typo).
+# Fields in order: cpu_request, cpu_limit, memory_request_gb, memory_limit_gb.
 DEFAULT_STEP_RESOURCES: Tuple[Tuple[str, ComponentResources], ...] = (
     ("ImageExampleGen", ComponentResources(2, 0, 4, 8)),
     ("StatisticsGen", ComponentResources(1, 0, 4, 8)),
