@@ -3,6 +3,9 @@
 A compiled spec is uploaded once per content: its pipeline version is named
 after a hash of the file, so submitting or scheduling the same spec twice
 reuses the version, and every run in the UI links to the exact spec it ran.
+Lookups carry the namespace (multi-user KFP lists one namespace at a time),
+and the backend's release is checked against what the package uses
+(versions.py) before anything is uploaded. Recurring runs: schedule.py.
 """
 from __future__ import annotations
 
