@@ -24,7 +24,6 @@ from rich.console import Console
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
                             PipelineConfig, PushConfig, TrainConfig,
                             TransformConfig)
-from imgpipe.modules.transform.settings import DEFAULT_IMAGE_SIZE
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
@@ -47,21 +46,34 @@ def run(
                    "digits, written once under OUTPUT/data/digits."),
     output: Path = typer.Option(DEFAULT_OUTPUT, help="Pipeline root, ML "
                                 "Metadata store and serving folder live here."),
-    epochs: int = typer.Option(TrainConfig.epochs, min=1),
-    batch_size: int = typer.Option(TrainConfig.batch_size, min=1),
+    epochs: Optional[int] = typer.Option(
+        None, min=1, help="Default: chosen from the data and the machine "
+                          "(printed at the start of the run)."),
+    batch_size: Optional[int] = typer.Option(
+        None, min=1, help="Default: chosen (32 on CPU, 128 on GPU)."),
     image_size: Optional[int] = typer.Option(
-        None, min=8, help="Side of the square model input. Default: 16 for "
-        f"the embedded digits, {DEFAULT_IMAGE_SIZE} for --data."),
-    channels: int = typer.Option(TransformConfig.channels, min=1, max=3,
-                                 help="1 (grey) or 3 (RGB)."),
-    copies: int = typer.Option(AugmentConfig.copies, min=0,
-                               help="Augmented copies per train image."),
+        None, min=8, help="Side of the square model input. Default: the "
+        "images' own size, at least 16, capped at 96 on CPU (224 on GPU)."),
+    channels: Optional[int] = typer.Option(
+        None, min=1, max=3, help="1 (grey) or 3 (RGB). Default: 1 if the "
+                                 "sampled images are grey."),
+    copies: Optional[int] = typer.Option(
+        None, min=0, help="Augmented copies per train image. Default: "
+                          "chosen by data-set size and device."),
     rebalance_to: float = typer.Option(
         AugmentConfig.rebalance_to, min=0, max=1,
         help="Oversample classes up to this fraction of the largest."),
-    architecture: str = typer.Option(
-        TrainConfig.architecture,
-        help="small_cnn, residual_cnn or transfer."),
+    architecture: Optional[str] = typer.Option(
+        None, help="small_cnn, residual_cnn or transfer. Default: chosen "
+                   "by data-set size and device."),
+    train_budget: Optional[str] = typer.Option(
+        None, help="Training budget: epochs ('20e') or wall time ('10m', "
+                   "'90s', '1h'); training stops at the first batch past a "
+                   "time budget (recorded in history.json)."),
+    early_stopping: int = typer.Option(
+        TrainConfig.early_stopping_patience, min=0,
+        help="Stop after N epochs without gain on a hash-chosen 10% "
+             "holdout of the train split (never the eval split); 0 = off."),
     online_augmentation: bool = typer.Option(
         TrainConfig.online_augmentation,
         help="Also augment randomly every epoch inside the Trainer."),
@@ -88,23 +100,28 @@ def run(
     from imgpipe.settings_codec import SettingsError
 
     if data is None:
-        from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+        from imgpipe.tools.digits import write_digits
         data = write_digits(output / "data" / "digits")
-        image_size = image_size or DIGITS_IMAGE_SIZE
     try:
         counts = preflight.check_data_root(data)
     except preflight.DataPathError as error:
         _fail(str(error), 2)
+    auto, budget_s = _chosen_settings(data, counts, train_budget, {
+        "image_size": image_size, "channels": channels, "copies": copies,
+        "architecture": architecture, "epochs": epochs,
+        "batch_size": batch_size})
     try:
         config = PipelineConfig(
             model_name=model_name,
-            transform=TransformConfig(
-                image_size=image_size or DEFAULT_IMAGE_SIZE,
-                channels=channels),
-            augment=AugmentConfig(copies=copies, rebalance_to=rebalance_to),
-            train=TrainConfig(epochs=epochs, batch_size=batch_size,
-                              architecture=architecture, seed=seed,
-                              online_augmentation=online_augmentation),
+            transform=TransformConfig(image_size=auto.image_size,
+                                      channels=auto.channels),
+            augment=AugmentConfig(copies=auto.copies,
+                                  rebalance_to=rebalance_to),
+            train=TrainConfig(epochs=auto.epochs, batch_size=auto.batch_size,
+                              architecture=auto.architecture, seed=seed,
+                              online_augmentation=online_augmentation,
+                              time_budget_s=budget_s,
+                              early_stopping_patience=early_stopping),
             evaluation=EvalConfig(min_accuracy=min_accuracy,
                                   **({"num_classes": len(counts)} if counts
                                      else {})),
@@ -118,6 +135,39 @@ def run(
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
     summary = _run_with_progress(config, layout, new_metadata)
     print_summary(console, layout.serving_dir(config.model_name), summary)
+
+
+def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
+                     explicit: dict):
+    """The chooser's settings (explicit options win), printed with their
+    reasons; and the time budget in seconds (0 = none)."""
+    from imgpipe.components.image_example_gen.image_records import \
+        IMAGE_EXTENSIONS
+    from imgpipe.runners import auto_settings
+
+    budget_s = 0.0
+    if train_budget is not None:
+        try:
+            budget_epochs, budget_s = auto_settings.parse_budget(train_budget)
+        except ValueError as error:
+            _fail(str(error), 2)
+        if budget_epochs and explicit["epochs"] not in (None, budget_epochs):
+            _fail(f"--epochs {explicit['epochs']} and --train-budget "
+                  f"{train_budget} disagree: give one of them.", 2)
+        explicit["epochs"] = explicit["epochs"] or budget_epochs
+    profile = (auto_settings.profile_folder(data, counts,
+                                            tuple(IMAGE_EXTENSIONS))
+               if counts else None)
+    choice = auto_settings.choose(profile, auto_settings.detect_hardware(),
+                                  explicit)
+    console.print("Settings (from the data and this machine; any option "
+                  "overrides):")
+    for reason in choice.reasons:
+        console.print(f"  {reason}")
+    if budget_s:
+        console.print(f"  train budget = {budget_s:.0f} s: set on the "
+                      "command line")
+    return choice, budget_s
 
 
 def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):

@@ -20,7 +20,14 @@ class TrainConfig:
     lr_schedule: str = "cosine"        # cosine | constant
     dropout: float = 0.0
     l2: float = 0.0
-    early_stopping_patience: int = 0   # epochs without eval gain; 0 = off
+    # Early stopping selects on a hash-chosen slice of the train split
+    # (`holdout_fraction` of it, held out of training), never on the eval
+    # split, whose accuracy must stay an unbiased estimate.
+    early_stopping_patience: int = 0   # epochs without holdout gain; 0 = off
+    holdout_fraction: float = 0.1      # used only when early stopping is on
+    # Wall-clock budget of model.fit in seconds (0 = none): training stops
+    # at the first batch past it; history.json records where it stopped.
+    time_budget_s: float = 0.0
     class_weights: bool = False        # weight classes by inverse frequency
     online_augmentation: bool = False  # fresh random augmentation per epoch
     # Transfer learning: a Keras application, weights from a local or gs://
@@ -51,6 +58,10 @@ class TrainConfig:
         check(self.early_stopping_patience >= 0,
               "train.early_stopping_patience", self.early_stopping_patience,
               ">= 0")
+        check(0 < self.holdout_fraction <= 0.5, "train.holdout_fraction",
+              self.holdout_fraction, "in (0, 0.5]")
+        check(self.time_budget_s >= 0, "train.time_budget_s",
+              self.time_budget_s, ">= 0 seconds (0 = no budget)")
         check(self.tune_algorithm in ("random", "bayesian"),
               "train.tune_algorithm", self.tune_algorithm, "random | bayesian")
         check(self.tune_trials >= 1 and self.tune_epochs >= 1,

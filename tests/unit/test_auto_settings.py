@@ -1,0 +1,116 @@
+"""The settings chooser: pure decisions from a data profile and hardware."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from imgpipe.runners import auto_settings
+from imgpipe.runners.auto_settings import DataProfile, Hardware, choose
+from tests.unit.images import png_bytes
+
+CPU2 = Hardware(gpus=0, cpus=2)
+GPU = Hardware(gpus=1, cpus=16)
+DIGITS = DataProfile(images=1797, classes=10, side=8, channels=1)
+GREY_10K = DataProfile(images=10_782, classes=10, side=28, channels=1)
+PHOTOS = DataProfile(images=3000, classes=5, side=640, channels=3)
+
+
+def test_embedded_digits_keep_the_measured_best_settings():
+    choice = choose(DIGITS, CPU2, {})
+    assert (choice.image_size, choice.channels, choice.architecture,
+            choice.epochs, choice.batch_size, choice.copies) == (
+        16, 1, "residual_cnn", 15, 32, 1)
+
+
+def test_ten_thousand_small_grey_images_on_cpu_get_the_fast_regime():
+    choice = choose(GREY_10K, CPU2, {})
+    assert choice.image_size == 28            # its own size, not upscaled
+    assert choice.architecture == "small_cnn"
+    assert choice.copies == 0
+    assert choice.epochs == auto_settings.MIN_EPOCHS
+    assert any("no upscaling" in reason for reason in choice.reasons)
+
+
+def test_more_data_gets_fewer_epochs_but_never_below_the_floor():
+    epochs = [choose(DataProfile(n, 10, 28, 1), CPU2, {}).epochs
+              for n in (5_000, 8_000, 50_000)]
+    assert epochs == sorted(epochs, reverse=True)
+    assert epochs[-1] == auto_settings.MIN_EPOCHS
+
+
+def test_large_images_are_capped_by_device():
+    assert choose(PHOTOS, CPU2, {}).image_size == 96
+    assert choose(PHOTOS, GPU, {}).image_size == 224
+    assert choose(PHOTOS, CPU2, {}).channels == 3
+
+
+def test_gpu_branch_uses_the_residual_cnn_and_large_batches():
+    choice = choose(GREY_10K, GPU, {})
+    assert (choice.architecture, choice.batch_size, choice.copies) == (
+        "residual_cnn", 128, 1)
+    assert any("GPU" in reason for reason in choice.reasons)
+    many = DataProfile(images=200_000, classes=10, side=28, channels=1)
+    assert choose(many, GPU, {}).copies == 0
+
+
+def test_more_cores_keep_the_stronger_model_for_more_images():
+    assert choose(GREY_10K, Hardware(gpus=0, cpus=8), {}).architecture == \
+        "residual_cnn"
+
+
+def test_explicit_options_win_and_say_so():
+    choice = choose(GREY_10K, CPU2, {"epochs": 7, "image_size": 32,
+                                     "architecture": None})
+    assert (choice.epochs, choice.image_size) == (7, 32)
+    assert choice.architecture == "small_cnn"        # None = not given
+    assert "epochs = 7: set on the command line" in choice.reasons
+
+
+def test_no_profile_falls_back_to_generic_settings():
+    choice = choose(None, CPU2, {})
+    assert (choice.image_size, choice.channels) == (32, 1)
+
+
+def test_profile_reads_headers_of_a_sample(tmp_path):
+    for name, mode, size in (("a", "L", (28, 28)), ("b", "RGB", (30, 20))):
+        folder = tmp_path / name
+        folder.mkdir()
+        for index in range(3):
+            (folder / f"{index}.png").write_bytes(png_bytes(size, mode))
+    (tmp_path / "a" / "broken.png").write_bytes(b"not an image")
+    profile = auto_settings.profile_folder(tmp_path, {"a": 4, "b": 3},
+                                           (".png",))
+    assert profile == DataProfile(images=7, classes=2, side=29, channels=3)
+
+
+def test_hidden_gpus_are_not_counted(monkeypatch):
+    monkeypatch.setattr(auto_settings, "_dev_entries",
+                        lambda: ["nvidia0", "nvidiactl"])
+    monkeypatch.setattr(auto_settings.shutil, "which", lambda _: "/bin/x")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
+    assert auto_settings.detect_hardware().gpus == 0
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
+    assert auto_settings.detect_hardware().gpus == 1
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20e", (20, 0.0)), ("10m", (None, 600.0)), ("90s", (None, 90.0)),
+    ("1.5h", (None, 5400.0))])
+def test_parse_budget(text, expected):
+    assert auto_settings.parse_budget(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "10", "0m", "-5m", "2.5e", "ten m"])
+def test_parse_budget_refuses_what_it_cannot_read(text):
+    with pytest.raises(ValueError, match="--train-budget"):
+        auto_settings.parse_budget(text)
+
+
+def test_chooser_imports_no_tensorflow():
+    code = ("import sys, imgpipe.runners.auto_settings; "
+            "print('tensorflow' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True,
+                         text=True, check=True)
+    assert out.stdout.strip() == "False"
