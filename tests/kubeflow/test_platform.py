@@ -155,3 +155,35 @@ def test_the_package_says_which_backend_it_needs(compiled):
     assert versions.check("2.16.1", package.platform_fields, "h") is None
     with pytest.raises(versions.BackendTooOld, match="tolerations"):
         versions.check("v2.0.5", package.platform_fields, "h")
+
+
+# Field names (proto JSON) of kfp-kubernetes' KubernetesExecutorConfig and
+# the messages used here, from kubernetes_platform/proto/
+# kubernetes_executor_config.proto (kubeflow/pipelines, 2026): the backend
+# parses the platform document into these, so a misspelt key is lost.
+EXECUTOR_CONFIG_FIELDS = {
+    "secretAsVolume", "secretAsEnv", "pvcMount", "nodeSelector",
+    "podMetadata", "imagePullSecret", "imagePullPolicy", "configMapAsVolume",
+    "configMapAsEnv", "activeDeadlineSeconds", "fieldPathAsEnv",
+    "tolerations", "genericEphemeralVolume", "nodeAffinity", "podAffinity",
+    "enabledSharedMemory", "emptyDirMounts", "securityContext",
+    "initContainers", "podResourceClaims"}
+MESSAGE_FIELDS = {
+    "securityContext": {"runAsUser", "runAsGroup", "runAsNonRoot"},
+    "nodeSelector": {"labels", "nodeSelectorJson"},
+    "tolerations": {"key", "operator", "value", "effect",
+                    "tolerationSeconds", "tolerationJson"},
+    "pvcMount": {"taskOutputParameter", "constant", "componentInputParameter",
+                 "mountPath", "pvcNameParameter", "subPath"},
+}
+
+
+def test_the_platform_document_uses_only_kfp_kubernetes_fields(from_config,
+                                                               compiled):
+    for platform in (from_config[1], compiled.platform):
+        for config in executors(platform).values():
+            assert set(config) <= EXECUTOR_CONFIG_FIELDS, config
+            for field, allowed in MESSAGE_FIELDS.items():
+                values = config.get(field, [])
+                for value in values if isinstance(values, list) else [values]:
+                    assert set(value) <= allowed, (field, value)
