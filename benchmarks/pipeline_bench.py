@@ -22,11 +22,8 @@ import time
 from pathlib import Path
 
 from benchmarks.common import write_results
-from imgpipe.tools.digits import DIGITS_IMAGE_SIZE
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
-# What `imgpipe run` uses for the embedded digits (--data has no preset).
-DIGITS_ARGS = ["--image-size", str(DIGITS_IMAGE_SIZE)]
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,7 +36,8 @@ def measured(command: list) -> dict:
                "print(json.dumps({'rc': p.returncode, 'seconds': "
                "time.perf_counter() - t, 'peak_rss_mib': resource.getrusage("
                "resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 'stdout': "
-               "p.stdout[-2000:], 'stderr': p.stderr[-2000:]}))")
+               "p.stdout[-2000:], 'stderr': p.stderr[-2000:], "
+               "'stderr_head': p.stderr[:4000]}))")
     out = subprocess.run([sys.executable, "-c", watcher, *command],
                          capture_output=True, text=True, cwd=ROOT, check=True)
     result = json.loads(out.stdout)
@@ -76,12 +74,12 @@ def pipeline_runs(data: Path, work: Path, repeats: int) -> list:
     for index in range(repeats):
         output = work / f"run{index}"
         cold = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                         str(output), *DIGITS_ARGS])
+                         str(output)])
         cold_components = component_seconds(output)
         rerun = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                          str(output), *DIGITS_ARGS])
+                          str(output)])
         cached = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                           str(output), *DIGITS_ARGS])
+                           str(output)])
         runs.append({"cold_s": cold["seconds"],
                      "cold_peak_rss_mib": cold["peak_rss_mib"],
                      "components_s": cold_components,
@@ -92,15 +90,64 @@ def pipeline_runs(data: Path, work: Path, repeats: int) -> list:
     return runs
 
 
+def growth_runs(digits: Path, work: Path, sizes: list) -> list:
+    """One cold run per data size, default settings (the chooser's)."""
+    growth = []
+    for factor in sizes:
+        data = digits if factor == 1 else scaled_data(
+            digits, factor, work / f"digits-x{factor}")
+        started = time.perf_counter()
+        result = measured([IMGPIPE, "run", "--data", str(data), "--output",
+                           str(work / f"growth-x{factor}")])
+        growth.append({"factor": factor, "images": 1797 * factor,
+                       "cold_s": result["seconds"],
+                       "peak_rss_mib": result["peak_rss_mib"],
+                       "components_s": component_seconds(
+                           work / f"growth-x{factor}"),
+                       "settings": [line.strip() for line in
+                                    result["stderr_head"].splitlines()
+                                    if " = " in line],
+                       "measured_in_s": time.perf_counter() - started})
+    return growth
+
+
+def growth_report(growth: list) -> None:
+    rows = "\n".join(
+        f"| {g['factor']}x | {g['images']} | {g['cold_s']:.1f} | "
+        f"{g['peak_rss_mib']:.0f} | "
+        f"{g['peak_rss_mib'] / growth[0]['peak_rss_mib']:.2f} | "
+        f"{g['components_s'].get('Trainer', 0):.1f} | "
+        f"{'; '.join(s.split(':')[0] for s in g['settings'])} |"
+        for g in growth)
+    markdown = f"""# Peak memory as the data grows
+
+{{HEADER}}One cold `imgpipe run` per size (a new process; peak RSS of the
+process tree from getrusage). k x data = each digit plus k-1 augmented
+copies as extra files. Default settings, so the chooser picks the model
+per size (listed). Target: peak RSS at 16x within 1.2x of 1x.
+
+| data | images | cold s | peak RSS MiB | vs 1x | Trainer s | settings |
+|---|---|---|---|---|---|---|
+{rows}
+"""
+    path = write_results("growth", {"growth": growth}, markdown)
+    print(path.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--growth-only", action="store_true",
+                        help="Only the cost growth (peak memory) runs.")
     args = parser.parse_args()
     from imgpipe.tools.digits import write_digits
 
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     digits = write_digits(work / "digits")
+    if args.growth_only:
+        growth_report(growth_runs(digits, work, args.sizes))
+        return
     runs = pipeline_runs(digits, work, args.repeats)
     plain, plain_walls = [], []
     for _ in range(args.repeats):
@@ -108,20 +155,9 @@ def main() -> None:
                            str(digits)])
         plain.append(json.loads(result["stdout"].strip().splitlines()[-1]))
         plain_walls.append(result["seconds"])
-    growth = []
-    for factor in args.sizes:
-        data = digits if factor == 1 else scaled_data(
-            digits, factor, work / f"digits-x{factor}")
-        started = time.perf_counter()
-        result = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                           str(work / f"growth-x{factor}"), *DIGITS_ARGS])
-        growth.append({"factor": factor, "images": 1797 * factor,
-                       "cold_s": result["seconds"],
-                       "peak_rss_mib": result["peak_rss_mib"],
-                       "components_s": component_seconds(
-                           work / f"growth-x{factor}"),
-                       "measured_in_s": time.perf_counter() - started})
+    growth = growth_runs(digits, work, args.sizes)
     report(runs, plain, plain_walls, growth)
+    growth_report(growth)
 
 
 def report(runs, plain, plain_walls, growth) -> None:

@@ -85,7 +85,36 @@ def _gpu(data: dict) -> List[tuple]:
             for r in data["runs"]]
 
 
+def _accuracy(data: dict) -> List[tuple]:
+    from benchmarks.accuracy_report import verdicts
+    v = verdicts(data["runs"], data["digits_cached_s"], data["tfx_mnist"])
+    rows = [("cold `imgpipe run` / plain seed CNN, 10k grey images (wall)",
+             f"{v['wall_ratio']:.2f}", "<= 2", v["wall_ratio"] <= 2),
+            ("eval accuracy, pipeline vs plain script (mean of seeds)",
+             f"{v['pipeline_accuracy']:.4f} vs {v['plain_accuracy']:.4f}",
+             "pipeline >= plain",
+             v["pipeline_accuracy"] >= v["plain_accuracy"]),
+            ("digits eval accuracy per seed",
+             ", ".join(f"{a:.4f}" for a in v["digits_accuracy"]),
+             "1.0000 each", all(a >= 1.0 for a in v["digits_accuracy"])),
+            ("digits fully cached re-run (s)", f"{v['cached_s']:.1f}",
+             "< 10", v["cached_s"] < 10)]
+    if v["mnist_ratio"] is not None:
+        rows.append(("digits cold run / TFX MNIST example (wall)",
+                     f"{v['mnist_ratio']:.2f}", "<= 0.5",
+                     v["mnist_ratio"] <= 0.5))
+    return rows
+
+
+def _growth(data: dict) -> List[tuple]:
+    growth = data["growth"]
+    ratio = growth[-1]["peak_rss_mib"] / growth[0]["peak_rss_mib"]
+    return [(f"peak RSS at {growth[-1]['factor']}x data / 1x",
+             f"{ratio:.2f}", "<= 1.2", ratio <= 1.2)]
+
+
 SECTIONS: List[tuple] = [("pipeline", _pipeline), ("quality", _quality),
+                         ("accuracy", _accuracy), ("growth", _growth),
                          ("augment", _augment), ("ingest", _ingest),
                          ("serving", _serving), ("gpu", _gpu)]
 

@@ -163,7 +163,7 @@ def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
     console.print("Settings (from the data and this machine; any option "
                   "overrides):")
     for reason in choice.reasons:
-        console.print(f"  {reason}")
+        console.print(f"  {reason}", soft_wrap=True)
     if budget_s:
         console.print(f"  train budget = {budget_s:.0f} s: set on the "
                       "command line")
