@@ -7,6 +7,7 @@ runner; the factory only builds the graph and reads nothing.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from typing import Any, Callable, Optional
 
@@ -16,11 +17,15 @@ from tfx.components import (Evaluator, ExampleValidator, SchemaGen,
                             StatisticsGen, Trainer, Transform, Tuner)
 from tfx.components.schema_gen.import_schema_gen.component import \
     ImportSchemaGen
+from tfx.dsl.experimental.conditionals.conditional import Cond
 from tfx.orchestration.pipeline import Pipeline
 from tfx.proto import pusher_pb2
 
 from imgpipe import code_fingerprint
 from imgpipe.components.augment.component import Augment
+from imgpipe.components.data_check.component import CHANGED_PROPERTY
+from imgpipe.components.data_check.wiring import (data_check, definition_of,
+                                                  record_completed_run)
 from imgpipe.components.data_gate.component import DataGate
 from imgpipe.components.edge_export.component import EdgeExport
 from imgpipe.components.evaluate.baseline_strategy import baseline_resolver
@@ -44,7 +49,9 @@ class OrchestratorOverrides:
     `train_config` may be a TFX RuntimeParameter (the TrainConfig as JSON),
     which Kubeflow exposes as a run parameter. `extra_nodes` receives the
     pipeline's nodes by id and returns nodes to append (e.g. reports for the
-    KFP UI). `baseline_model(candidate_channel, model_store)` builds the node
+    KFP UI). `end_early_when_unchanged` puts DataCheck first and the rest
+    under its condition (components/data_check: for orchestrators without
+    TFX's cache, i.e. Kubeflow). `baseline_model(candidate_channel, model_store)` builds the node
     whose `model` output the Evaluator compares against: the model in
     service either way; locally a resolver over ML Metadata
     (components/evaluate/baseline_strategy.py), on open-source KFP, which
@@ -53,6 +60,7 @@ class OrchestratorOverrides:
     """
     train_config: Any = None
     baseline_model: Callable[[Any, str], Any] = baseline_resolver
+    end_early_when_unchanged: bool = False
     extra_nodes: Optional[Callable[[dict], list]] = None
 
 
@@ -67,6 +75,32 @@ def create_pipeline(config: PipelineConfig, locations: Locations,
                     overrides: Optional[OrchestratorOverrides] = None
                     ) -> Pipeline:
     overrides = overrides or OrchestratorOverrides()
+    gate = (data_check(config, locations, overrides.train_config)
+            if overrides.end_early_when_unchanged else None)
+    with (Cond(gate.outputs["report"].future()[0].custom_property(
+            CHANGED_PROPERTY) == 1) if gate else contextlib.nullcontext()):
+        components = _training_nodes(config, locations, overrides)
+        if gate:
+            components.append(record_completed_run(
+                config, locations, gate, components[-1]))
+        if overrides.extra_nodes is not None:
+            components += overrides.extra_nodes({c.id: c for c in components})
+    code_fingerprint.stamp(components)
+    if gate:
+        gate.exec_properties["definition"] = definition_of(components)
+        components.insert(0, gate)
+    return Pipeline(
+        pipeline_name=config.pipeline_name,
+        pipeline_root=locations.pipeline_root,
+        components=components,
+        enable_cache=config.enable_cache,
+        metadata_connection_config=metadata_connection_config,
+        beam_pipeline_args=list(config.beam_pipeline_args))
+
+
+def _training_nodes(config: PipelineConfig, locations: Locations,
+                    overrides: OrchestratorOverrides) -> list:
+    """Ingest to push, in order; the Pusher last."""
     example_gen = image_example_gen(
         locations.data_root, config.data_gate.max_pixels, config.ingest)
     statistics = StatisticsGen(
@@ -146,17 +180,7 @@ def create_pipeline(config: PipelineConfig, locations: Locations,
                 base_directory=locations.serving_dir)),
     ).with_id("Pusher")
 
-    components = [example_gen, statistics, schema, example_validator,
-                  data_gate, augment, transform, *([tuner] if tuner else []),
-                  trainer, baseline, evaluator, *([edge] if edge else []),
-                  model_report, pusher]
-    if overrides.extra_nodes is not None:
-        components += overrides.extra_nodes({c.id: c for c in components})
-    code_fingerprint.stamp(components)
-    return Pipeline(
-        pipeline_name=config.pipeline_name,
-        pipeline_root=locations.pipeline_root,
-        components=components,
-        enable_cache=config.enable_cache,
-        metadata_connection_config=metadata_connection_config,
-        beam_pipeline_args=list(config.beam_pipeline_args))
+    return [example_gen, statistics, schema, example_validator, data_gate,
+            augment, transform, *([tuner] if tuner else []), trainer,
+            baseline, evaluator, *([edge] if edge else []), model_report,
+            pusher]

@@ -20,6 +20,10 @@ def print_summary(console: Console, serving_dir: str,
         table.add_row(node.node_id, node.state.lower(), f"{node.seconds:.1f}")
     console.print(table)
     console.print(f"{summary.executed} executed, {summary.cached} from cache.")
+    if summary.nothing_retrained:
+        console.print("Nothing new since the last run (same data, settings "
+                      "and code): no step was re-run, nothing was retrained "
+                      "or pushed.")
     if summary.accuracy is not None:
         console.print(f"Eval accuracy: [bold]{summary.accuracy:.4f}[/] on "
                       f"{summary.eval_examples} held-out images")

@@ -29,7 +29,8 @@ def test_every_component_is_a_task_and_no_resolver_is_left(compiled):
     assert set(tasks(compiled)) == {
         "ImageExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
         "DataGate", "Augment", "Transform", "Trainer", "served_baseline_model",
-        "Evaluator", "Pusher", "KfpUiReport", "ModelReport"}
+        "Evaluator", "Pusher", "KfpUiReport", "ModelReport", "DataCheck",
+        "RecordCompletedRun"}
     executors = compiled.spec["deploymentSpec"]["executors"].values()
     # Open-source KFP cannot run resolver executors at all.
     assert all("resolver" not in executor for executor in executors)
@@ -175,6 +176,7 @@ def test_steps_reading_at_run_time_are_never_cached_the_rest_is(compiled):
                for name, task in tasks(compiled).items()}
     assert caching.pop("ImageExampleGen") is False
     assert caching.pop("served_baseline_model") is False
+    assert caching.pop("DataCheck") is False
     assert all(caching.values())
 
 
@@ -246,3 +248,19 @@ def test_cli_compile_refuses_a_bad_beam_setting_before_compiling(tmp_path):
     assert result.exit_code == 2
     assert "needs region, temp_location" in " ".join(result.output.split())
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_run_with_nothing_new_skips_everything_after_the_data_check(
+        compiled):
+    """Every task but DataCheck runs under its `changed` condition (a CEL
+    trigger policy the KFP backend evaluates), so a scheduled run on
+    unchanged data trains nothing."""
+    conditions = {name: task.get("triggerPolicy", {}).get("condition")
+                  for name, task in tasks(compiled).items()}
+    assert conditions.pop("DataCheck") is None
+    for name, condition in conditions.items():
+        assert condition is not None, name
+        assert "metadata['changed'] == 1" in condition, (name, condition)
+    record = tasks(compiled)["RecordCompletedRun"]
+    assert record["inputs"]["artifacts"]["pushed_model"][
+        "taskOutputArtifact"]["producerTask"] == "Pusher"

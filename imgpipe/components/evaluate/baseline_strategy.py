@@ -21,8 +21,9 @@ from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
 from tfx.utils import doc_controls
 
+from imgpipe.components.evaluate.names import BASELINE_RESOLVER_ID
+
 CANDIDATE, MODEL = "candidate", "model"
-NODE_ID = "served_model_resolver"
 
 
 def served_model_artifact(model_store: str, candidates: List[types.Artifact],
@@ -72,4 +73,4 @@ def baseline_resolver(candidate: types.BaseChannel, model_store: str
         config={"model_store": model_store},
         candidate=candidate,
         model=types.Channel(type=standard_artifacts.Model),
-    ).with_id(NODE_ID)
+    ).with_id(BASELINE_RESOLVER_ID)

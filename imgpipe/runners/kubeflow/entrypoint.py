@@ -30,6 +30,7 @@ from typing import Dict, List
 EXTRA_ARTIFACT_TYPES: Dict[str, str] = {
     "tfx.ExampleValidationMetrics":
         "tfx.types.standard_artifacts.ExampleValidationMetrics",
+    "tfx.ExternalArtifact": "tfx.types.standard_artifacts.ExternalArtifact",
     "system.Markdown": "imgpipe.runners.kubeflow.ui.KfpMarkdown",
     "system.HTML": "imgpipe.runners.kubeflow.ui.KfpHtml",
     "system.Metrics": "imgpipe.runners.kubeflow.ui.KfpMetrics",

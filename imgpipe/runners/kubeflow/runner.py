@@ -87,7 +87,8 @@ def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
                   pipeline_root=kubeflow.pipeline_root, serving_dir=store),
         overrides=OrchestratorOverrides(
             train_config=parameters[TRAIN_CONFIG_PARAMETER],
-            baseline_model=served_baseline, extra_nodes=kfp_ui_nodes))
+            baseline_model=served_baseline, end_early_when_unchanged=True,
+            extra_nodes=kfp_ui_nodes))
     _check_no_driver_patterns(pipeline)
     return pipeline
 
@@ -129,7 +130,7 @@ def _extra_artifact_types() -> Iterator[None]:
         properties = {
             name: {"type": "integer" if prop.type.name == "INT" else
                    "double" if prop.type.name == "FLOAT" else "string"}
-            for name, prop in artifact_type.PROPERTIES.items()}
+            for name, prop in (artifact_type.PROPERTIES or {}).items()}
         return yaml.safe_dump({"title": title, "type": "object",
                                "properties": properties}, sort_keys=True)
 
@@ -169,11 +170,13 @@ def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
 def _never_cache_run_time_reads(spec: dict) -> None:
     """KFP's cache key is a task's inputs; what two steps read when they run
     is not among them: the files behind the data root (TFX's driver, which
-    fingerprints them, does not run on KFP), and which version holds the
-    `stable` label now. Cached, ExampleGen would replay old data forever and
-    the baseline would ignore promotions and rollbacks."""
+    fingerprints them, does not run on KFP), the last completed run's record,
+    and which version holds the `stable` label now. Cached, DataCheck would
+    answer from an old run, ExampleGen replay old data and the baseline
+    ignore promotions and rollbacks."""
+    from imgpipe.components.data_check.component import DATA_CHECK_ID
     from imgpipe.components.served_baseline.component import NODE_ID
-    for task_id in (EXAMPLE_GEN_ID, NODE_ID):
+    for task_id in (DATA_CHECK_ID, EXAMPLE_GEN_ID, NODE_ID):
         spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
             "enableCache": False}
 

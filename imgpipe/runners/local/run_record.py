@@ -20,6 +20,8 @@ class NodeRun:
     state: str              # COMPLETE, CACHED, FAILED, RUNNING...
     seconds: float
     outputs: Dict[str, List[metadata_store_pb2.Artifact]]
+    inputs: Dict[str, List[metadata_store_pb2.Artifact]] = \
+        dataclasses.field(default_factory=dict)
 
 
 def open_store(metadata_path: str) -> metadata_store.MetadataStore:
@@ -56,7 +58,8 @@ def node_runs(store: metadata_store.MetadataStore,
             state=_STATES.Name(execution.last_known_state),
             seconds=(execution.last_update_time_since_epoch -
                      execution.create_time_since_epoch) / 1000.0,
-            outputs=_outputs(store, execution.id)))
+            outputs=_artifacts(store, execution.id, _OUTPUT_EVENTS),
+            inputs=_artifacts(store, execution.id, _INPUT_EVENTS)))
     return runs
 
 
@@ -68,10 +71,16 @@ def _node_of(store, execution, node_type: int) -> str:
     return str(execution.id)
 
 
-def _outputs(store, execution_id: int) -> Dict[str, List]:
+_OUTPUT_EVENTS = (metadata_store_pb2.Event.OUTPUT,
+                  metadata_store_pb2.Event.DECLARED_OUTPUT)
+_INPUT_EVENTS = (metadata_store_pb2.Event.INPUT,
+                 metadata_store_pb2.Event.DECLARED_INPUT)
+
+
+def _artifacts(store, execution_id: int, kinds) -> Dict[str, List]:
+    """{event key: artifacts} of an execution's events of `kinds`."""
     events = store.get_events_by_execution_ids([execution_id])
-    wanted = [e for e in events if e.type in (
-        metadata_store_pb2.Event.OUTPUT, metadata_store_pb2.Event.DECLARED_OUTPUT)]
+    wanted = [e for e in events if e.type in kinds]
     artifacts = {a.id: a for a in store.get_artifacts_by_id(
         [e.artifact_id for e in wanted])}
     outputs: Dict[str, List] = {}

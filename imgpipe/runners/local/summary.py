@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from typing import List, Optional
 
-from imgpipe.components.evaluate.names import ACCURACY
+from imgpipe.components.evaluate.names import ACCURACY, BASELINE_RESOLVER_ID
 from imgpipe.config import PipelineConfig
 from imgpipe.components.push.names import PROMOTION_PROPERTY
 from imgpipe.runners.local.run_record import NodeRun
@@ -24,6 +24,7 @@ class RunSummary:
     evaluation_uri: Optional[str]
     report_uri: Optional[str] = None    # ModelReport's report.html folder
     promotion: Optional[str] = None     # the Pusher's auto-promote outcome
+    baseline_model_uri: Optional[str] = None   # the model in service compared
 
     @property
     def executed(self) -> int:
@@ -33,11 +34,26 @@ class RunSummary:
     def cached(self) -> int:
         return sum(1 for n in self.nodes if n.state == "CACHED")
 
+    @property
+    def nothing_retrained(self) -> bool:
+        """Every step came from the cache: the data, settings and code are
+        those of an earlier run (the baseline resolver always runs)."""
+        return all(n.state == "CACHED" for n in self.nodes
+                   if n.node_id != BASELINE_RESOLVER_ID)
+
 
 def _uri(nodes: List[NodeRun], node_id: str, key: str) -> Optional[str]:
     for node in nodes:
         if node.node_id == node_id and node.outputs.get(key):
             return node.outputs[key][0].uri
+    return None
+
+
+def _input_uri(nodes: List[NodeRun], node_id: str, key: str
+               ) -> Optional[str]:
+    for node in nodes:
+        if node.node_id == node_id and node.inputs.get(key):
+            return node.inputs[key][0].uri
     return None
 
 
@@ -111,4 +127,5 @@ def build_summary(config: PipelineConfig, run_id: str,
                  PROMOTION_PROPERTY in pushed.custom_properties else None)
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
                       pushed_version, pushed_path, evaluation_uri, report,
-                      promotion)
+                      promotion, _input_uri(nodes, "Evaluator",
+                                            "baseline_model"))

@@ -1,0 +1,1 @@
+"""data_check: does this run have anything new to train on?"""
