@@ -44,8 +44,9 @@ def complete(compiled, tmp_path: Path, report: dict) -> None:
                                        metadata=report),
                 "pushed_model": artifact(tmp_path / "pushed",
                                          metadata={"pushed": 1})},
-        outputs={}, parameters={"record": str(tmp_path / "root" /
-                                              "record.json")},
+        outputs={}, parameters={
+            "record": str(tmp_path / "root" / "record.json"),
+            "model_store": str(tmp_path / "serving" / "digits")},
         output_file=tmp_path / "record-out.json")
     run_task(compiled, "RecordCompletedRun", invocation)
 

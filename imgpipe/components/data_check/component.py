@@ -21,6 +21,7 @@ from tfx.types.standard_artifacts import ExternalArtifact, PushedModel
 
 CHANGED_PROPERTY = "changed"
 FINGERPRINT_PROPERTY = "fingerprint"
+STABLE_KEY = "stable_version"          # in the record, as the run ended
 DATA_CHECK_ID = "DataCheck"
 RECORD_ID = "RecordCompletedRun"
 
@@ -40,10 +41,13 @@ def DataCheck(report: OutputArtifact[ExternalArtifact],
     from imgpipe.model_store.in_service import servable_stable_version
 
     stats = fp.data_stats(data_root, span_pattern)
-    current = fp.fingerprint(stats, definition + run_parameters,
-                             servable_stable_version(model_store))
+    current = fp.fingerprint(stats, definition + run_parameters)
+    stable = servable_stable_version(model_store)
     last = fp.read_record(record) or {}
-    changed = last.get(FINGERPRINT_PROPERTY) != current
+    # The stable version as the last run left it: its own push may have
+    # made its model stable, which is no reason to run again.
+    changed = (last.get(FINGERPRINT_PROPERTY) != current
+               or last.get(STABLE_KEY) != stable)
     logging.info(
         "%s: %d files under %s; %s", DATA_CHECK_ID, len(stats), data_root,
         "something changed since the last completed run: the pipeline runs"
@@ -56,16 +60,19 @@ def DataCheck(report: OutputArtifact[ExternalArtifact],
 @component
 def RecordCompletedRun(data_check: InputArtifact[ExternalArtifact],
                        pushed_model: InputArtifact[PushedModel],
-                       record: Parameter[str]) -> None:
+                       record: Parameter[str],
+                       model_store: Parameter[str]) -> None:
     """Writes the run's fingerprint once the Pusher has finished (pushed or
     not: a refused model on the same data would be refused again)."""
     import datetime
 
     from imgpipe.components.data_check import fingerprint as fp
+    from imgpipe.model_store.in_service import servable_stable_version
 
     fp.write_record(record, {
         FINGERPRINT_PROPERTY: data_check.get_string_custom_property(
             FINGERPRINT_PROPERTY),
+        STABLE_KEY: servable_stable_version(model_store),
         "pushed": bool(pushed_model.get_int_custom_property("pushed")),
         "at": datetime.datetime.now(datetime.timezone.utc).isoformat(
             timespec="seconds")})

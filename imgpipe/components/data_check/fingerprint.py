@@ -2,12 +2,12 @@
 
 The fingerprint covers the data the run would ingest (the chosen span's
 files: relative path, size and modification time locally, generation in a
-bucket; an unreadable entry counts too), the pipeline definition (every
-other step's settings and code fingerprint, and the run parameters), and
-the model in service (its `stable` version: after a rollback the same
-candidate must be judged against the rolled-back model). A run whose
-fingerprint equals the one recorded by the last run that went to the end
-has nothing new to learn.
+bucket; an unreadable entry counts too) and the pipeline definition (every
+other step's settings and code fingerprint, and the run parameters). The
+record also keeps the `stable` version as the last completed run left it:
+after a rollback the same candidate must be judged against the
+rolled-back model. A run whose fingerprint and stable version equal the
+record's has nothing new to learn.
 
 The record lives under the pipeline root (local disk or gs://, through the
 storage module), one file per pipeline name.
@@ -55,10 +55,9 @@ def data_stats(data_root: str, span_pattern: str,
     return sorted([choice.folder, *stat] for stat in stats)
 
 
-def fingerprint(stats: list, definition: str,
-                stable_version: Optional[int]) -> str:
+def fingerprint(stats: list, definition: str) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([stats, definition, stable_version]).encode())
+    digest.update(json.dumps([stats, definition]).encode())
     return digest.hexdigest()
 
 

@@ -28,6 +28,7 @@ def record_completed_run(config, locations, gate, pusher):
         data_check=gate.outputs["report"],
         pushed_model=pusher.outputs["pushed_model"],
         record=record_uri(locations.pipeline_root, config.pipeline_name),
+        model_store=locations.serving_dir,
     ).with_id(RECORD_ID)
 
 
