@@ -119,6 +119,7 @@ def predict_via_server(server: str, model_name: str, images: List[Path],
     import httpx
 
     url = predict_url(server, model_name)
+    refused = []
     with httpx.Client(timeout=60) as client:
         for path in images:
             if not path.is_file():
@@ -131,11 +132,26 @@ def predict_via_server(server: str, model_name: str, images: List[Path],
                 raise ServerError(f"Cannot reach the model server at {url} "
                                   f"({error}). Start one with `imgpipe "
                                   "serve`.") from None
+            if 400 <= response.status_code < 500:
+                # This file's fault (not an image, too large): name it and
+                # go on with the batch, as in-process prediction does.
+                reason = f"{response.status_code}: {_error_text(response)}"
+                refused.append(f"{path} ({reason})")
+                print(f"{path}: skipped, the server answered {reason}",
+                      file=sys.stderr)
+                continue
             if response.status_code != 200:
-                try:
-                    detail = response.json().get("error", response.text)
-                except ValueError:
-                    detail = response.text
                 raise ServerError(f"{path}: the server answered "
-                                  f"{response.status_code}: {detail}")
+                                  f"{response.status_code}: "
+                                  f"{_error_text(response)}")
             yield path, _rank(response.json()["predictions"][0], top_k)
+    if refused:
+        raise ServerError(f"{len(refused)} of {len(images)} files were "
+                          f"refused by the server: {'; '.join(refused)}")
+
+
+def _error_text(response) -> str:
+    try:
+        return response.json().get("error", response.text)
+    except ValueError:
+        return response.text

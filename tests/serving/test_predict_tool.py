@@ -11,7 +11,7 @@ import pytest
 
 from imgpipe.model_store import register_pushed_version
 from imgpipe.tools.predict import predict_files
-from tests.serving.helpers import push_copy
+from tests.serving.helpers import push_copy, running_server
 
 pytestmark = pytest.mark.timeout(300)
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
@@ -53,3 +53,20 @@ def test_an_undecodable_file_is_named_and_the_batch_goes_on(
     assert f"{bad.name}: skipped, not a decodable image: Unknown image " \
         "file format" in said, said
     assert "Graph execution error" not in said
+
+
+def test_through_the_server_a_refused_file_does_not_stop_the_batch(
+        model_base, images, tmp_path):
+    bad = tmp_path / "notes.png"
+    bad.write_bytes(b"these are not pixels")
+    with running_server(model_base) as client:
+        done = subprocess.run(
+            [IMGPIPE, "predict", "--server", str(client.base_url),
+             "--top-k", "1", str(images[0]), str(bad), str(images[1])],
+            capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    classified = [line.split(":")[0] for line in done.stdout.splitlines()]
+    assert classified == [str(images[0]), str(images[1])]
+    said = " ".join(done.stderr.split())
+    assert f"{bad.name}: skipped, the server answered 400: Unknown image" \
+        in said, said
