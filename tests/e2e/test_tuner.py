@@ -12,7 +12,8 @@ def test_tuner_search_finds_hyperparameters_the_trainer_applies(
         pipeline_run, tmp_path):
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from imgpipe.modules.tune.tuner_module import apply_hyperparameters, tuner_fn
+    from imgpipe.modules.train.hyperparameters import apply_hyperparameters
+    from imgpipe.modules.tune.tuner_module import tuner_fn
     from imgpipe.pipeline import trainer_custom_config
 
     transform = next(n for n in pipeline_run.first.nodes

@@ -18,8 +18,8 @@ from imgpipe.modules.train.autograph_rules import skip_tf_keras
 from imgpipe.modules.train.curves import plot_training_curves
 from imgpipe.modules.train.settings import TrainConfig
 from imgpipe.modules.train.signatures import build_signatures
-from imgpipe.modules.tune.tuner_module import (apply_hyperparameters,
-                                               train_config)
+from imgpipe.modules.train.hyperparameters import (apply_hyperparameters,
+                                                  train_config)
 from imgpipe.modules.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
                                                 class_names_from_vocabulary)

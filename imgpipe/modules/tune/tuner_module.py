@@ -2,11 +2,9 @@
 
 Searches learning rate, dropout and L2 for the configured architecture
 with random or Bayesian search; the Tuner component stores the best values
-as an artifact that the Trainer reads (`apply_hyperparameters`).
+as an artifact that the Trainer reads (modules/train/hyperparameters.py).
 """
 from __future__ import annotations
-
-import dataclasses
 
 import keras_tuner
 import tensorflow as tf
@@ -16,35 +14,16 @@ from tfx.components.tuner.component import TunerFnResult
 
 from imgpipe.modules.train import datasets, models
 from imgpipe.modules.train.autograph_rules import skip_tf_keras
-from imgpipe.modules.train.settings import TrainConfig
+from imgpipe.modules.train.hyperparameters import train_config
 from imgpipe.modules.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
                                                 class_names_from_vocabulary)
-from imgpipe.settings_codec import from_dict
-
-TUNED = ("learning_rate", "dropout", "l2")
-
 
 def search_space(hp: keras_tuner.HyperParameters) -> dict:
     return {"learning_rate": hp.Float("learning_rate", 3e-4, 3e-3,
                                       sampling="log"),
             "dropout": hp.Choice("dropout", [0.0, 0.2, 0.4]),
             "l2": hp.Choice("l2", [0.0, 1e-4])}
-
-
-def train_config(custom_config: dict) -> TrainConfig:
-    """The TrainConfig that `trainer_custom_config` sent."""
-    return from_dict(TrainConfig, custom_config)
-
-
-def apply_hyperparameters(config: TrainConfig, hyperparameters
-                          ) -> TrainConfig:
-    """The Trainer's config with the Tuner's best values, if there are any."""
-    if not hyperparameters:
-        return config
-    best = keras_tuner.HyperParameters.from_config(hyperparameters)
-    return dataclasses.replace(config, **{name: best.get(name) for name in TUNED
-                                          if name in best.values})
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
