@@ -45,7 +45,9 @@ def report(runs: list, cached_s: float, mnist: Optional[dict],
                          ["settings"]) or "- (not captured)"
     digit_settings = "\n".join(f"- {line}" for line in runs[0]["digits"]
                                ["settings"]) or "- (not captured)"
-    mnist_text = ("not run (--no-tfx-mnist)" if mnist is None else
+    mnist_text = ("not run" if mnist is None else
+                  (f"measured {mnist['measured']} (reused), "
+                   if "measured" in mnist else "") +
                   f"{mnist['wall_s']:.1f} s wall, eval accuracy "
                   f"{mnist['accuracy']:.4f} (its TFMA "
                   f"SparseCategoricalAccuracy), peak RSS "

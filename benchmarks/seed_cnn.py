@@ -56,15 +56,17 @@ def seed_cnn(tf, input_shape):
         layers.Dense(10, activation="softmax")])
 
 
-class Elapsed:
-    def __init__(self, tf):
-        class Callback(tf.keras.callbacks.Callback):
-            def on_train_begin(self, logs=None):
-                self.started, self.seconds = time.perf_counter(), []
+def elapsed_callback(tf):
+    """Seconds since fit began at each epoch's end (validation included),
+    as the pipeline Trainer's `elapsed_seconds`; built after TensorFlow's
+    import, which this script times."""
+    class Elapsed(tf.keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.started, self.seconds = time.perf_counter(), []
 
-            def on_epoch_end(self, epoch, logs=None):
-                self.seconds.append(time.perf_counter() - self.started)
-        self.callback = Callback()
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.started)
+    return Elapsed()
 
 
 def main() -> None:
@@ -83,7 +85,7 @@ def main() -> None:
     model = seed_cnn(tf, x_train.shape[1:])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    elapsed = Elapsed(tf).callback
+    elapsed = elapsed_callback(tf)
     history = model.fit(x_train, y_train, batch_size=32, epochs=args.epochs,
                         validation_data=(x_eval, y_eval), verbose=0,
                         callbacks=[elapsed])

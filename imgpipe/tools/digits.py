@@ -12,11 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-# The digits are 8x8: 16x16 keeps two 3x3 convolutions' worth of detail per
-# stroke and costs a quarter of the generic 32x32 default; the default model
-# reaches 1.0000 on the eval split for 5 seeds out of 5 at this size
-# (benchmarks/results/quality.md).
-DIGITS_IMAGE_SIZE = 16
+from imgpipe.runners.auto_settings import MIN_INPUT_SIDE
+
+# The digits are 8x8; `imgpipe run` upscales images smaller than the
+# chooser's floor to it (imgpipe/runners/auto_settings.py): 16x16 keeps two
+# 3x3 convolutions' worth of detail per stroke and costs a quarter of 32x32;
+# the default model reaches 1.0000 on the eval split for 5 seeds out of 5 at
+# this size (benchmarks/results/quality.md). The benchmarks use this name.
+DIGITS_IMAGE_SIZE = MIN_INPUT_SIDE
 
 
 def write_digits(root: Path) -> Path:
