@@ -112,9 +112,10 @@ def promote(
     from imgpipe.storage.files import StorageError
     from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import promote as promote_canary
+    from imgpipe.serving.servability import check_servable
     try:
         result = promote_canary(model_dir, model_name, force, reason,
-                                server=server)
+                                server=server, check=check_servable)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)
@@ -132,8 +133,10 @@ def rollback(
     from imgpipe.storage.files import StorageError
     from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import rollback as roll_back
+    from imgpipe.serving.servability import check_servable
     try:
-        result = roll_back(model_dir, model_name, reason, server=server)
+        result = roll_back(model_dir, model_name, reason, server=server,
+                           check=check_servable)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)

@@ -19,7 +19,8 @@ from imgpipe.model_store.models_config import (CANARY, STABLE, add_model,
                                               find_model, labels_of,
                                               set_labels)
 from imgpipe.model_store.policy import may_promote
-from imgpipe.model_store.servability import NotServable, check_servable
+from imgpipe.model_store.servable import (NotServable, ServableCheck,
+                                          is_complete)
 from imgpipe.model_store.store import ConcurrentUpdate, open_store
 
 ModelDir = Union[str, Path]
@@ -101,11 +102,11 @@ def _require_labels(store, labels: Dict[str, int]) -> None:
 
 
 def _require_servable(store, version: int, server: Optional[str],
-                      action: str) -> None:
+                      action: str, check: ServableCheck) -> None:
     """Even --force cannot move a label onto a version that cannot serve:
-    the next server to start would serve nothing (servability.py)."""
+    the next server to start would serve nothing (servable.py)."""
     try:
-        check_servable(store.base_path, store.model_name, version, server)
+        check(store.base_path, store.model_name, version, server)
     except NotServable as why:
         raise PromotionError(f"Not {action} version {version}: {why}. Push "
                              "a version that loads, or fix this one.") from None
@@ -114,9 +115,12 @@ def _require_servable(store, version: int, server: Optional[str],
 def promote(model_dir: ModelDir, model_name: Optional[str] = None,
             force: bool = False, reason: Optional[str] = None,
             user: Optional[str] = None,
-            server: Optional[str] = None) -> PromotionResult:
+            server: Optional[str] = None,
+            check: ServableCheck = is_complete) -> PromotionResult:
     """Canary -> stable, if its accuracy is at least stable's (or forced)
-    and it can be served (and, given a `server` URL, is AVAILABLE there)."""
+    and `check` finds it servable (the CLI passes the server's own check:
+    it loads, answers its warm-up requests and, given a `server` URL, is
+    AVAILABLE there)."""
     store = open_store(model_dir, model_name)
     if force and not (reason or "").strip():
         raise PromotionError("--force needs a --reason: it is recorded in "
@@ -133,7 +137,7 @@ def promote(model_dir: ModelDir, model_name: Optional[str] = None,
         if not decision.allowed and not force:
             raise PromotionError(f"Not promoting version {canary}: "
                                  f"{decision.reason}.")
-        _require_servable(store, canary, server, "promoting")
+        _require_servable(store, canary, server, "promoting", check)
         why = (f"forced: {reason.strip()} (policy: {decision.reason})" if force
                and not decision.allowed else
                decision.reason + (f"; {reason.strip()}" if reason else ""))
@@ -144,7 +148,8 @@ def promote(model_dir: ModelDir, model_name: Optional[str] = None,
 
 def rollback(model_dir: ModelDir, model_name: Optional[str] = None,
              reason: Optional[str] = None, user: Optional[str] = None,
-             server: Optional[str] = None) -> PromotionResult:
+             server: Optional[str] = None,
+             check: ServableCheck = is_complete) -> PromotionResult:
     """Stable (and canary, so the bad version takes no traffic) go back to
     the stable version before this one."""
     store = open_store(model_dir, model_name)
@@ -166,7 +171,7 @@ def rollback(model_dir: ModelDir, model_name: Optional[str] = None,
         if not store.has_version(target):
             raise PromotionError(f"Version {target} is no longer in "
                                  f"{store.base_path}: cannot roll back to it.")
-        _require_servable(store, target, server, "rolling back to")
+        _require_servable(store, target, server, "rolling back to", check)
         return ("rollback", {STABLE: target, CANARY: target},
                 (reason or "").strip() or "rollback")
     return _transact(store, decide, user)

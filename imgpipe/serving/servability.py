@@ -1,4 +1,5 @@
-"""Can a version be served? Checked before a label moves onto it.
+"""Can a version be served? The full check `imgpipe promote` and `rollback`
+pass to the model store (model_store/servable.py) before a label moves.
 
 A label on a version that cannot load is an outage waiting for the next
 restart: TF Serving keeps serving what it has, but a fresh server (a new
@@ -15,12 +16,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+from imgpipe.model_store.servable import NotServable
 from imgpipe.model_store.versions import SAVED_MODEL
 from imgpipe.storage import gcs
-
-
-class NotServable(Exception):
-    """The version cannot be served; the message says why."""
 
 
 def check_servable(base_path: str, model_name: str, version: int,

@@ -11,9 +11,17 @@ import sys
 
 import pytest
 
-from imgpipe.model_store import (PromotionError, current_labels, promote,
-                                 register_pushed_version, rollback)
+import functools
+
+from imgpipe import model_store
+from imgpipe.model_store import (PromotionError, current_labels,
+                                 register_pushed_version)
+from imgpipe.serving.servability import check_servable
 from tests.serving.helpers import push_copy, running_server
+
+# As `imgpipe promote` and `rollback` call them: with the server's check.
+promote = functools.partial(model_store.promote, check=check_servable)
+rollback = functools.partial(model_store.rollback, check=check_servable)
 
 pytestmark = pytest.mark.timeout(300)
 
