@@ -98,7 +98,7 @@ def test_gate_html_is_one_escaped_page():
 
 
 def test_candidate_metrics_overall_and_per_class(tmp_path):
-    from imgpipe.runners.kubeflow.ui import evaluation_metrics
+    from imgpipe.components.evaluate.results import evaluation_metrics
     metrics = evaluation_metrics(str(write_tfma_output(tmp_path / "eval")),
                                  CLASSES)
     assert metrics == {"accuracy": 0.8333, "accuracy[cat]": 0.8,
@@ -106,7 +106,7 @@ def test_candidate_metrics_overall_and_per_class(tmp_path):
 
 
 def test_confusion_matrix_in_kfp_classification_metrics_layout(tmp_path):
-    from imgpipe.runners.kubeflow.ui import confusion_matrix
+    from imgpipe.components.evaluate.results import kfp_confusion_matrix as confusion_matrix
     result = confusion_matrix(str(write_tfma_output(tmp_path / "eval")),
                               CLASSES)["confusionMatrix"]
     assert [spec["displayName"] for spec in result["annotationSpecs"]] == CLASSES

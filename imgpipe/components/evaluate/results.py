@@ -49,6 +49,38 @@ def overall_figures(uri: str) -> Dict[str, Optional[float]]:
                 ACCURACY)}
 
 
+def _fmt(value: Optional[float]) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def threshold_failures(uri: str) -> List[str]:
+    """Each failed threshold of the Evaluator's validation, in words, with
+    the candidate's and baseline's values."""
+    import tensorflow_model_analysis as tfma
+    from google.protobuf import text_format
+
+    candidate_result, baseline_result = load_results(uri)
+    candidate = flat_metrics(candidate_result).get("", {})
+    baseline = flat_metrics(baseline_result).get("", {})
+    failures = []
+    for per_slice in tfma.load_validation_result(uri) \
+            .metric_validations_per_slice:
+        for failure in per_slice.failures:
+            threshold = text_format.MessageToString(
+                failure.metric_threshold, as_one_line=True)
+            kind = "change vs baseline" if failure.metric_key.is_diff else "value"
+            name = failure.metric_key.name
+            if failure.metric_key.aggregation_type.macro_average:
+                name = "macro_" + name      # as metric_name() names it
+            failures.append(
+                f"{name} {kind} "
+                f"{failure.metric_value.double_value.value:+.4f} fails "
+                f"threshold {{{threshold}}} (candidate "
+                f"{_fmt(candidate.get(name))}, baseline "
+                f"{_fmt(baseline.get(name))})")
+    return failures
+
+
 def metric_name(raw: str) -> str:
     """TFMA names macro averages "macro_average: true\n_precision"; the
     report calls them macro_precision."""
@@ -161,3 +193,67 @@ def gated_thresholds(result) -> Dict[str, Tuple[Optional[float], Optional[float]
                     drop = round(-t.change_threshold.absolute.value, 8)
             gated[name] = (lower, drop)
     return gated
+
+
+# -- Per-slice scalars and the confusion matrix straight from TFMA's
+# -- metrics/plots records (no eval_config needed): the KFP UI's metrics.
+
+def _slice_label(slice_key) -> Optional[str]:
+    """None for the overall slice, else the `label` feature's value."""
+    for single in slice_key.single_slice_keys:
+        if single.column == "label":
+            value = getattr(single, single.WhichOneof("kind"))
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None
+
+
+def evaluation_metrics(evaluation_uri: str, class_names: List[str],
+                       model_name: str = CANDIDATE) -> Dict[str, float]:
+    """Overall and per-class scalars of one model from TFMA's output."""
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
+        import load_and_deserialize_metrics
+
+    result: Dict[str, float] = {}
+    for per_slice in load_and_deserialize_metrics(evaluation_uri):
+        label = _slice_label(per_slice.slice_key)
+        for entry in per_slice.metric_keys_and_values:
+            key = entry.key
+            if key.model_name not in (model_name, "") or key.is_diff:
+                continue
+            name = key.name
+            if label is not None:
+                shown = class_names[int(label)] if label.isdigit() and int(
+                    label) < len(class_names) else label
+                name = f"{name}[{shown}]"
+            if entry.value.HasField("double_value"):
+                result[name] = round(entry.value.double_value.value, 6)
+    return result
+
+
+def kfp_confusion_matrix(evaluation_uri: str, class_names: List[str],
+                         model_name: str = CANDIDATE) -> dict:
+    """KFP's ClassificationMetrics metadata from TFMA's confusion matrix."""
+    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
+        import load_and_deserialize_plots
+
+    size = len(class_names)
+    rows = [[0] * size for _ in range(size)]
+    for per_slice in load_and_deserialize_plots(evaluation_uri):
+        if _slice_label(per_slice.slice_key) is not None:
+            continue
+        for entry in per_slice.plot_keys_and_values:
+            if entry.key.model_name not in (model_name, ""):
+                continue
+            matrices = sorted(
+                entry.value.multi_class_confusion_matrix_at_thresholds.matrices,
+                key=lambda matrix: matrix.threshold)
+            # At the lowest threshold (0 by default) the prediction is the
+            # arg-max class; -1 would mean "no class above the threshold".
+            for cell in matrices[0].entries if matrices else []:
+                if 0 <= cell.actual_class_id < size and \
+                        0 <= cell.predicted_class_id < size:
+                    rows[cell.actual_class_id][cell.predicted_class_id] = int(
+                        cell.num_weighted_examples)
+    return {"confusionMatrix": {
+        "annotationSpecs": [{"displayName": name} for name in class_names],
+        "rows": [{"row": row} for row in rows]}}

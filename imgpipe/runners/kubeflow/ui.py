@@ -27,7 +27,8 @@ from tfx.types.standard_artifacts import (Examples, ExampleValidationMetrics,
                                           ModelBlessing, ModelEvaluation,
                                           ModelRun)
 
-from imgpipe.components.evaluate.names import CANDIDATE
+from imgpipe.components.evaluate.results import (evaluation_metrics,
+                                                 kfp_confusion_matrix)
 
 NODE_ID = "KfpUiReport"
 
@@ -89,67 +90,6 @@ def gate_html(report: dict) -> str:
         f"<h3>TFDV schema anomalies</h3><ul>{anomalies}</ul>"
         f"<p>Full Data Docs: <code>{html.escape(report['data_docs'])}"
         "</code></p></body></html>")
-
-
-def _slice_label(slice_key) -> Optional[str]:
-    """None for the overall slice, else the `label` feature's value."""
-    for single in slice_key.single_slice_keys:
-        if single.column == "label":
-            value = getattr(single, single.WhichOneof("kind"))
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return None
-
-
-def evaluation_metrics(evaluation_uri: str, class_names: List[str],
-                       model_name: str = CANDIDATE) -> Dict[str, float]:
-    """Overall and per-class scalars of one model from TFMA's output."""
-    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
-        import load_and_deserialize_metrics
-
-    result: Dict[str, float] = {}
-    for per_slice in load_and_deserialize_metrics(evaluation_uri):
-        label = _slice_label(per_slice.slice_key)
-        for entry in per_slice.metric_keys_and_values:
-            key = entry.key
-            if key.model_name not in (model_name, "") or key.is_diff:
-                continue
-            name = key.name
-            if label is not None:
-                shown = class_names[int(label)] if label.isdigit() and int(
-                    label) < len(class_names) else label
-                name = f"{name}[{shown}]"
-            if entry.value.HasField("double_value"):
-                result[name] = round(entry.value.double_value.value, 6)
-    return result
-
-
-def confusion_matrix(evaluation_uri: str, class_names: List[str],
-                     model_name: str = CANDIDATE) -> dict:
-    """KFP's ClassificationMetrics metadata from TFMA's confusion matrix."""
-    from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
-        import load_and_deserialize_plots
-
-    size = len(class_names)
-    rows = [[0] * size for _ in range(size)]
-    for per_slice in load_and_deserialize_plots(evaluation_uri):
-        if _slice_label(per_slice.slice_key) is not None:
-            continue
-        for entry in per_slice.plot_keys_and_values:
-            if entry.key.model_name not in (model_name, ""):
-                continue
-            matrices = sorted(
-                entry.value.multi_class_confusion_matrix_at_thresholds.matrices,
-                key=lambda matrix: matrix.threshold)
-            # At the lowest threshold (0 by default) the prediction is the
-            # arg-max class; -1 would mean "no class above the threshold".
-            for cell in matrices[0].entries if matrices else []:
-                if 0 <= cell.actual_class_id < size and \
-                        0 <= cell.predicted_class_id < size:
-                    rows[cell.actual_class_id][cell.predicted_class_id] = int(
-                        cell.num_weighted_examples)
-    return {"confusionMatrix": {
-        "annotationSpecs": [{"displayName": name} for name in class_names],
-        "rows": [{"row": row} for row in rows]}}
 
 
 def evaluation_markdown(metrics: Dict[str, float], blessed: bool) -> str:
@@ -228,7 +168,7 @@ def KfpUiReport(data_gate_report: InputArtifact[ExampleValidationMetrics],
     for name, value in scalars.items():
         metrics.set_float_custom_property(name, value)
     metrics.set_float_custom_property("blessed", float(blessed))
-    for key, value in confusion_matrix(evaluation.uri, class_names).items():
+    for key, value in kfp_confusion_matrix(evaluation.uri, class_names).items():
         confusion.set_json_value_custom_property(key, value)
 
 

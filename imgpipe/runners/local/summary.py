@@ -64,39 +64,14 @@ def _artifact(nodes: List[NodeRun], node_id: str, key: str):
     return None
 
 
-def _fmt(value: Optional[float]) -> str:
-    return "n/a" if value is None else f"{value:.4f}"
-
-
 def evaluation_figures(evaluation_uri: str):
     """Candidate accuracy, example count, baseline accuracy, and failures."""
-    import tensorflow_model_analysis as tfma
-    from google.protobuf import text_format
-
     from imgpipe.components.evaluate import results
 
-    candidate_result, baseline_result = results.load_results(evaluation_uri)
-    candidate = results.flat_metrics(candidate_result).get("", {})
-    baseline = results.flat_metrics(baseline_result).get("", {})
-    validation = tfma.load_validation_result(evaluation_uri)
-    failures = []
-    for per_slice in validation.metric_validations_per_slice:
-        for failure in per_slice.failures:
-            threshold = text_format.MessageToString(
-                failure.metric_threshold, as_one_line=True)
-            kind = "change vs baseline" if failure.metric_key.is_diff else "value"
-            name = failure.metric_key.name
-            if failure.metric_key.aggregation_type.macro_average:
-                name = "macro_" + name      # as results.metric_name names it
-            failures.append(
-                f"{name} {kind} "
-                f"{failure.metric_value.double_value.value:+.4f} fails "
-                f"threshold {{{threshold}}} (candidate "
-                f"{_fmt(candidate.get(name))}, baseline "
-                f"{_fmt(baseline.get(name))})")
-    count = candidate.get("example_count")
-    return (candidate.get(ACCURACY), int(count) if count is not None else None,
-            baseline.get(ACCURACY), failures)
+    figures = results.overall_figures(evaluation_uri)
+    return (figures["accuracy"], figures["example_count"],
+            figures["baseline_accuracy"],
+            results.threshold_failures(evaluation_uri))
 
 
 def build_summary(config: PipelineConfig, run_id: str,
