@@ -208,7 +208,7 @@ def predict(
     images: List[Path] = typer.Argument(..., help="Image files to classify."),
     model_dir: Path = typer.Option(
         DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
-        help="A pushed model's folder (its newest version is used), one "
+        help="A pushed model's folder (its stable version is used), one "
              "version's SavedModel folder, or a .tflite file from "
              "`imgpipe export-edge`."),
     top_k: int = typer.Option(3, min=1),
