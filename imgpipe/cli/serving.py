@@ -109,16 +109,9 @@ def promote(
     """Move `stable` to the canary version if its accuracy is at least
     stable's (or with --force), once the version loads and answers its
     warm-up requests (and, with --server, is AVAILABLE there)."""
-    from imgpipe.storage.files import StorageError
-    from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import promote as promote_canary
-    from imgpipe.serving.servability import check_servable
-    try:
-        result = promote_canary(model_dir, model_name, force, reason,
-                                server=server, check=check_servable)
-    except (PromotionError, ConfigError, ValueError, StorageError) as error:
-        _fail(str(error))
-    typer.echo(result.message)
+    _move_label(promote_canary, model_dir, model_name, force, reason,
+                server=server)
 
 
 def rollback(
@@ -130,13 +123,19 @@ def rollback(
 ) -> None:
     """Return `stable` (and `canary`) to the previous stable version, once
     it loads (and, with --server, is AVAILABLE there)."""
-    from imgpipe.storage.files import StorageError
-    from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.model_store import rollback as roll_back
+    _move_label(roll_back, model_dir, model_name, reason, server=server)
+
+
+def _move_label(action, *args, **kwargs) -> None:
+    """Runs a promotion action with the server's own servability check
+    (the version loads and answers its warm-up requests); refusals are one
+    line and exit 1."""
+    from imgpipe.model_store import ConfigError, PromotionError
     from imgpipe.serving.servability import check_servable
+    from imgpipe.storage.files import StorageError
     try:
-        result = roll_back(model_dir, model_name, reason, server=server,
-                           check=check_servable)
+        result = action(*args, check=check_servable, **kwargs)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
         _fail(str(error))
     typer.echo(result.message)
