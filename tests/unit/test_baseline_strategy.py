@@ -60,9 +60,12 @@ def test_no_stable_version_or_a_missing_folder_means_no_baseline(tmp_path):
 
 
 def test_a_stable_model_unknown_to_this_store_is_reported(tmp_path, caplog):
+    import logging
     store = tmp_path / "serving" / "digits"
     push(store, 1, "gs://elsewhere/Trainer/model/9")
     label(store, stable=1, canary=1)
-    assert served_model_artifact(str(store), [model("/m/2", 2)],
-                                 [model("/m/2", 2)]) == []
+    with caplog.at_level(logging.WARNING,
+                         logger="imgpipe.components.evaluate"):
+        assert served_model_artifact(str(store), [model("/m/2", 2)],
+                                     [model("/m/2", 2)]) == []
     assert "does not hold" in caplog.text

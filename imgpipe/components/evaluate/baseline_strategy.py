@@ -13,9 +13,9 @@ baseline and the absolute thresholds alone decide, as on the first run.
 Open-source Kubeflow cannot run Resolver nodes: there the ServedBaselineModel
 component (components/served_baseline) reads the same label when it runs.
 """
+import logging
 from typing import Dict, List, Optional
 
-from absl import logging
 from tfx import types
 from tfx.dsl.components.common import resolver
 from tfx.types import standard_artifacts
@@ -43,7 +43,7 @@ def served_model_artifact(model_store: str, candidates: List[types.Artifact],
         return []
     known = [model for model in models if model.uri == source]
     if not known:
-        logging.warning(
+        logging.getLogger(__name__).warning(
             "The stable version %d of %s was pushed from %s, which this ML "
             "Metadata store does not hold: no baseline, absolute thresholds "
             "alone judge the candidate", version, model_store, source)
