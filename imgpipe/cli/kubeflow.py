@@ -106,6 +106,12 @@ def compile_command(
     beam_setting: List[str] = typer.Option(
         [], help="key=value for the preset, e.g. project=p region=r "
                  "temp_location=gs://b/tmp (repeat the option)."),
+    auto_settings: bool = typer.Option(
+        True, help="Choose input size, architecture, epochs, batch size and "
+                   "augmentation copies from a sample of the data under "
+                   "data_root and the Trainer step's GPUs and CPUs, as "
+                   "`imgpipe run` does; settings given as options or in "
+                   "--config win."),
 ) -> None:
     """Compile the pipeline to a KFP 2.x pipeline spec (.yaml)."""
     from imgpipe.cli.kubeflow_options import CompileOptions, build
@@ -130,7 +136,32 @@ def compile_command(
             kubeflow.beam_pipeline_args)
     except (SettingsError, OSError) as error:
         _fail(str(error), 2)
+    if auto_settings:
+        pipeline_config = _choose_defaults(pipeline_config, kubeflow, options)
     _compile(pipeline_config, kubeflow, output)
+
+
+def _choose_defaults(pipeline_config, kubeflow, options):
+    from imgpipe.runners.kubeflow import config_file
+    from imgpipe.runners.kubeflow.auto_settings import choose_defaults
+    from imgpipe.settings_codec import SettingsError
+
+    given = config_file.given_settings(options.config) if options.config \
+        else {}
+    given.update({name: value for section in (options.transform,
+                                              options.train)
+                  for name, value in section.items() if value is not None})
+    try:   # the settings validate themselves as the choice is applied
+        with console.status(f"Sampling {kubeflow.data_root} for the "
+                            "training defaults..."):
+            chosen, lines = choose_defaults(pipeline_config, kubeflow, given)
+    except SettingsError as error:
+        _fail(str(error), 2)
+    console.print("Settings (from the data and the Trainer step's "
+                  "hardware; any option overrides):")
+    for line in lines:
+        console.print(f"  {line}", soft_wrap=True)
+    return chosen
 
 
 def _compile(pipeline_config, kubeflow, output: Path) -> None:

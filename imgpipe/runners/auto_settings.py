@@ -14,12 +14,13 @@ function of plain values, so its GPU branch is tested without a GPU.
 from __future__ import annotations
 
 import dataclasses
+import io
 import math
 import os
 import shutil
 import statistics
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
 
 # The model's convolution stack halves the input twice: below 16 pixels its
 # last stage would work on 2x2 maps. 16 is also what measured best for the
@@ -32,9 +33,19 @@ MIN_INPUT_SIDE = 16
 MAX_INPUT_SIDE = {"cpu": 96, "gpu": 224}
 # Up to this many training images (per CPU core pair) the residual CNN
 # with one augmented copy is affordable on a CPU: the embedded digits train
-# in ~40 s on 2 cores. Beyond it the classic small CNN on the real images
+# in ~15 s on 2 cores. Beyond it the classic small CNN on the real images
 # alone gives more accuracy per second (benchmarks/results/accuracy.md).
 SMALL_DATA_IMAGES_PER_2_CPUS = 4000
+# Small data on a CPU: a budget of image passes (augmented copies included)
+# rather than a fixed epoch count, so a few hundred images still get enough
+# updates. On the digits (about 2,900 train images with their copies) 6
+# epochs, 17,000 passes, scored 1.0000 on the eval split for 5 seeds of 5,
+# as did 8 and 15 epochs; without the copies 10 and 15 epochs left one
+# error in 5 seeds (benchmarks/results/small_data_epochs.md).
+SMALL_DATA_PASSES = 17_000
+SMALL_DATA_EPOCHS = (6, 40)   # floor and ceiling
+# The train split's share of the images (ExampleGen's 8:2 hash split).
+TRAIN_SHARE = 0.8
 # Beyond this many images the data itself varies enough: no offline copies.
 GPU_COPIES_UP_TO = 50_000
 # Larger data on a CPU: a budget of image passes, so a larger data set gets
@@ -76,31 +87,62 @@ class Choice:
 
 def profile_folder(root: Path, counts: Dict[str, int],
                    image_suffixes: Tuple[str, ...]) -> Optional[DataProfile]:
-    """Reads only image headers (PIL opens lazily) of a few files per class;
-    None if nothing could be read (e.g. not a class-folder tree)."""
+    """Profile of a local class-folder tree whose images per class are
+    already counted; None if no header could be read."""
+    samples = [str(root / name / file) for name in sorted(counts)
+               for file in _sample(os.listdir(root / name), image_suffixes)]
+    return _profile(counts, samples, lambda path: open(path, "rb"))
+
+
+def profile_listing(listing, image_suffixes: Tuple[str, ...],
+                    read_head: Callable[[str], bytes]
+                    ) -> Optional[DataProfile]:
+    """Profile of a class-folder tree from its storage listing (local or
+    gs://, imgpipe.storage.files.Listing): images counted per class folder,
+    headers read with `read_head(uri)` (the first bytes of a file).
+    None if it holds no class folders of images or no header was read."""
+    per_class: Dict[str, List[str]] = {}
+    for path in listing.files:
+        folder, _, name = path.partition("/")
+        if name and "/" not in name and name.lower().endswith(image_suffixes):
+            per_class.setdefault(folder, []).append(name)
+    counts = {folder: len(names) for folder, names in per_class.items()}
+    samples = [listing.uri(f"{folder}/{name}") for folder in sorted(per_class)
+               for name in _sample(per_class[folder], image_suffixes)]
+    return _profile(counts, samples,
+                    lambda uri: io.BytesIO(read_head(uri))) if counts else None
+
+
+def _profile(counts: Dict[str, int], samples: List[str],
+             opener: Callable[[str], BinaryIO]) -> Optional[DataProfile]:
+    """Reads only image headers (PIL opens lazily) of the sampled files."""
     from PIL import Image
 
+    from imgpipe.storage import StorageError
+
+    unreadable = (OSError, ValueError, SyntaxError, StorageError,
+                  Image.DecompressionBombError)
     sides, channels = [], 1
-    for name in sorted(counts):
-        for path in _sample(root / name, image_suffixes):
-            try:
-                with Image.open(path) as image:
-                    sides.append(max(image.size))
-                    if image.mode not in GREY_MODES:
-                        channels = 3
-            except (OSError, ValueError):
-                continue   # ExampleGen quarantines it with the reason
+    for path in samples:
+        try:
+            with opener(path) as handle, Image.open(handle) as image:
+                sides.append(max(image.size))
+                if image.mode not in GREY_MODES:
+                    channels = 3
+        except unreadable:
+            continue   # skipped here; ExampleGen quarantines it with the reason
     if not sides:
         return None
     return DataProfile(images=sum(counts.values()), classes=len(counts),
                        side=int(statistics.median(sides)), channels=channels)
 
 
-def _sample(folder: Path, suffixes: Tuple[str, ...]) -> List[Path]:
-    names = sorted(entry.name for entry in os.scandir(folder)
-                   if entry.name.lower().endswith(suffixes))
+def _sample(names: List[str], suffixes: Tuple[str, ...]) -> List[str]:
+    """Up to SAMPLE_PER_CLASS image names, evenly spread over the sorted
+    names (not just the first few, which often share a source)."""
+    names = sorted(name for name in names if name.lower().endswith(suffixes))
     step = max(1, len(names) // SAMPLE_PER_CLASS)
-    return [folder / name for name in names[::step][:SAMPLE_PER_CLASS]]
+    return names[::step][:SAMPLE_PER_CLASS]
 
 
 def detect_hardware() -> Hardware:
@@ -127,9 +169,10 @@ def _dev_entries() -> List[str]:
 
 
 def choose(profile: Optional[DataProfile], hardware: Hardware,
-           explicit: Dict[str, object]) -> Choice:
+           explicit: Dict[str, object],
+           given_where: str = "set on the command line") -> Choice:
     """Settings for this data on this machine; `explicit` (setting name ->
-    value the user gave) always wins."""
+    value the user gave, `given_where`) always wins."""
     device = "gpu" if hardware.gpus else "cpu"
     chosen: Dict[str, Tuple[object, str]] = {}
     chosen.update(_input_size(profile, device))
@@ -137,7 +180,7 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
     reasons = []
     for name, (value, why) in chosen.items():
         if name in explicit and explicit[name] is not None:
-            value, why = explicit[name], "set on the command line"
+            value, why = explicit[name], given_where
         chosen[name] = (value, why)
         reasons.append(f"{name} = {value}: {why}")
     return Choice(**{name: value for name, (value, _) in chosen.items()},
@@ -181,12 +224,19 @@ def _regime(profile: Optional[DataProfile], hardware: Hardware) -> dict:
     small = SMALL_DATA_IMAGES_PER_2_CPUS * max(1, hardware.cpus // 2)
     where = f"{hardware.cpus} CPU cores, no GPU"
     if images <= small:
+        copies = 1
+        passes_per_epoch = max(1, round(images * TRAIN_SHARE * (1 + copies)))
+        low, high = SMALL_DATA_EPOCHS
+        epochs = max(low, min(high, math.ceil(SMALL_DATA_PASSES
+                                              / passes_per_epoch)))
         return {"architecture": ("residual_cnn", f"{images} images <= "
                                  f"{small} on {where}: the stronger model "
                                  "is affordable and needed to be exact"),
-                "epochs": (15, "small data set: 15 epochs measured best"),
+                "epochs": (epochs, f"small data set: about "
+                           f"{SMALL_DATA_PASSES:,} image passes in all "
+                           f"({low} to {high} epochs) measured enough"),
                 "batch_size": (32, "small data set: more updates per epoch"),
-                "copies": (1, "small data set: one augmented copy per "
+                "copies": (copies, "small data set: one augmented copy per "
                            "train image adds variety")}
     epochs = max(MIN_EPOCHS, min(10, math.ceil(IMAGE_PASSES / images)))
     return {"architecture": ("small_cnn", f"{images} images > {small} on "
@@ -200,6 +250,20 @@ def _regime(profile: Optional[DataProfile], hardware: Hardware) -> dict:
                            "seconds for the small CNN"),
             "copies": (0, f"{images} real images: augmented copies would "
                        "double the training time for little gain")}
+
+
+def apply(config, choice: Choice):
+    """`config` (an imgpipe.config.PipelineConfig) with the chosen values."""
+    return dataclasses.replace(
+        config,
+        transform=dataclasses.replace(config.transform,
+                                      image_size=choice.image_size,
+                                      channels=choice.channels),
+        augment=dataclasses.replace(config.augment, copies=choice.copies),
+        train=dataclasses.replace(config.train,
+                                  architecture=choice.architecture,
+                                  epochs=choice.epochs,
+                                  batch_size=choice.batch_size))
 
 
 def parse_budget(text: str) -> Tuple[Optional[int], float]:

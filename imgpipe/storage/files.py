@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import logging
 import os
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 from imgpipe.storage import StorageError
 from imgpipe.storage.gcs import client, is_gcs, split_gcs_uri
@@ -80,17 +80,21 @@ def list_tree(root: str, settings: RetrySettings = RetrySettings()) -> Listing:
     return _list_local(root)
 
 
-def read_bytes(uri: str, settings: RetrySettings = RetrySettings()) -> bytes:
+def read_bytes(uri: str, settings: RetrySettings = RetrySettings(),
+               limit: Optional[int] = None) -> bytes:
+    """The object's bytes; with `limit`, at most its first `limit` bytes
+    (a ranged download), enough for an image header."""
     if not is_gcs(uri):
         with open(uri, "rb") as handle:
-            return handle.read()
+            return handle.read(-1 if limit is None else limit)
     bucket, name = split_gcs_uri(uri)
     blob = client().bucket(bucket).blob(name)
     # Retried here, around the whole download: the client hands its `retry`
     # to the media layer without the predicate, so a checksum mismatch from
     # a cut connection would not be retried there.
     download = _retry(settings)(functools.partial(
-        blob.download_as_bytes, timeout=settings.timeout_s, retry=None))
+        blob.download_as_bytes, timeout=settings.timeout_s, retry=None,
+        **({} if limit is None else {"start": 0, "end": limit - 1})))
     with _gcs_errors(f"reading {uri}", settings):
         return download()
 

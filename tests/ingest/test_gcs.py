@@ -126,3 +126,23 @@ def test_a_permanent_error_is_not_retried(gcs_emulator, uploaded):
                                FAST_RETRY)
     assert proxy.connections == 1           # no retry of a 403 ...
     assert time.monotonic() - started < FAST_RETRY.deadline_s  # ... no wait
+
+
+def test_a_bucket_is_profiled_from_ranged_header_reads(gcs_emulator, uploaded):
+    """`kubeflow compile` chooses its defaults from the data in the bucket:
+    counts from the listing, sizes and colour from the first bytes of a
+    sample (an empty and a broken file are skipped, not fatal)."""
+    from imgpipe.config import PipelineConfig
+    from imgpipe.runners.auto_settings import DataProfile
+    from imgpipe.runners.kubeflow.auto_settings import data_profile
+
+    head = storage.read_bytes("gs://images/sets/pets/cat/000.png", FAST_RETRY,
+                              limit=16)
+    assert head == (uploaded / "cat" / "000.png").read_bytes()[:16]
+    profile, problem = data_profile("gs://images/sets/pets",
+                                    PipelineConfig().ingest)
+    assert problem == ""
+    assert profile == DataProfile(images=14, classes=2, side=8, channels=1)
+    missing, problem = data_profile("gs://no-such-bucket/x",
+                                    PipelineConfig().ingest)
+    assert missing is None and "gs://no-such-bucket/x" in problem

@@ -187,3 +187,44 @@ def test_the_platform_document_uses_only_kfp_kubernetes_fields(from_config,
                 values = config.get(field, [])
                 for value in values if isinstance(values, list) else [values]:
                     assert set(value) <= allowed, (field, value)
+
+
+def _compiled_train_config(tmp_path, *args) -> dict:
+    from imgpipe.cli.main import app
+    output = tmp_path / "auto.yaml"
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(output), "--image", IMAGE,
+        *args])
+    assert result.exit_code == 0, result.output
+    spec = next(yaml.safe_load_all(output.read_text()))
+    return json.loads(spec["root"]["inputDefinitions"]["parameters"][
+        "train_config"]["defaultValue"]), " ".join(result.output.split())
+
+
+def test_compile_chooses_defaults_from_the_data_and_the_trainer_step(
+        tmp_path, digits_subset):
+    """As `imgpipe run` does, but for the cluster: the data under data_root
+    and the Trainer step's GPUs, not the compiling machine; options win."""
+    on_cpu, said = _compiled_train_config(
+        tmp_path, "--data-root", str(digits_subset), "--gpus", "0")
+    assert (on_cpu["architecture"], on_cpu["batch_size"]) == (
+        "residual_cnn", 32)
+    assert "0 GPU(s)" in said and "image_size = 16" in said
+    on_gpu, said = _compiled_train_config(
+        tmp_path, "--data-root", str(digits_subset), "--gpus", "1",
+        "--epochs", "9")
+    assert (on_gpu["batch_size"], on_gpu["epochs"]) == (128, 9)
+    assert "epochs = 9: set by option or --config" in said
+    untouched, said = _compiled_train_config(
+        tmp_path, "--data-root", str(digits_subset), "--no-auto-settings")
+    from imgpipe.modules.train.settings import TrainConfig
+    assert untouched["epochs"] == TrainConfig().epochs
+    assert "Settings" not in said
+
+
+def test_compile_keeps_the_defaults_when_the_data_cannot_be_read(tmp_path):
+    train, said = _compiled_train_config(
+        tmp_path, "--data-root", str(tmp_path / "missing"))
+    from imgpipe.modules.train.settings import TrainConfig
+    assert train["epochs"] == TrainConfig().epochs
+    assert "kept the built-in defaults" in said and "missing" in said

@@ -21,7 +21,16 @@ def test_embedded_digits_keep_the_measured_best_settings():
     choice = choose(DIGITS, CPU2, {})
     assert (choice.image_size, choice.channels, choice.architecture,
             choice.epochs, choice.batch_size, choice.copies) == (
-        16, 1, "residual_cnn", 15, 32, 1)
+        16, 1, "residual_cnn", 6, 32, 1)
+
+
+def test_fewer_small_images_get_more_epochs_within_bounds():
+    low, high = auto_settings.SMALL_DATA_EPOCHS
+    epochs = [choose(DataProfile(n, 10, 8, 1), CPU2, {}).epochs
+              for n in (50, 300, 1000, 1797, 4000)]
+    assert epochs == sorted(epochs, reverse=True)
+    assert epochs[0] == high and epochs[-1] == low
+    assert low < epochs[1] < high
 
 
 def test_ten_thousand_small_grey_images_on_cpu_get_the_fast_regime():
@@ -83,6 +92,35 @@ def test_profile_reads_headers_of_a_sample(tmp_path):
     profile = auto_settings.profile_folder(tmp_path, {"a": 4, "b": 3},
                                            (".png",))
     assert profile == DataProfile(images=7, classes=2, side=29, channels=3)
+
+
+def test_a_listing_is_profiled_from_the_first_bytes_of_a_sample(tmp_path):
+    """The Kubeflow build's path: counts from a storage listing (class
+    folders one level down, image suffixes only), headers from a bounded
+    read; a nested folder, a text file and a broken image are ignored."""
+    from imgpipe.storage import files
+    for name, count in (("cat", 12), ("dog", 5)):
+        (tmp_path / name).mkdir()
+        for index in range(count):
+            (tmp_path / name / f"{index:02d}.png").write_bytes(
+                png_bytes((40, 30), "RGB"))
+    (tmp_path / "cat" / "nested").mkdir()
+    (tmp_path / "cat" / "nested" / "deep.png").write_bytes(
+        png_bytes((400, 400), "RGB"))
+    (tmp_path / "dog" / "README.txt").write_text("not an image")
+    (tmp_path / "dog" / "broken.png").write_bytes(b"\x89PNG broken")
+    reads = []
+
+    def head(uri):
+        reads.append(uri)
+        return files.read_bytes(uri, limit=64)
+    profile = auto_settings.profile_listing(files.list_tree(str(tmp_path)),
+                                            (".png",), head)
+    assert profile == DataProfile(images=18, classes=2, side=40, channels=3)
+    assert len(reads) <= 2 * auto_settings.SAMPLE_PER_CLASS
+    assert auto_settings.profile_listing(
+        files.list_tree(str(tmp_path / "cat" / "nested")), (".png",),
+        head) is None
 
 
 def test_hidden_gpus_are_not_counted(monkeypatch):

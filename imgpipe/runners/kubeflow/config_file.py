@@ -55,6 +55,24 @@ def kubeflow_from_dict(values: Dict[str, Any]) -> KubeflowConfig:
         kubeflow.resources, changes))
 
 
+# Settings the defaults chooser may pick (runners/kubeflow/auto_settings.py),
+# by the pipeline: section that holds them.
+CHOSEN_SETTINGS = {"transform": ("image_size", "channels"),
+                   "augment": ("copies",),
+                   "train": ("architecture", "epochs", "batch_size")}
+
+
+def given_settings(path: Path) -> Dict[str, Any]:
+    """The chooser's settings that the file sets, name -> value (read after
+    `load`, which has already refused a malformed file)."""
+    import yaml
+
+    pipeline = (yaml.safe_load(path.read_text()) or {}).get("pipeline") or {}
+    return {name: (pipeline.get(section) or {})[name]
+            for section, names in CHOSEN_SETTINGS.items() for name in names
+            if name in (pipeline.get(section) or {})}
+
+
 def load(path: Path) -> Tuple[PipelineConfig, KubeflowConfig]:
     import yaml
 
