@@ -22,12 +22,13 @@ def tf():
 
 class SpecOnly:
     """What datasets.load reads of a TFTransformOutput: the feature spec
-    of Transform's output (float image, int64 label)."""
+    of Transform's output (float image, int64 label, int64 image group)."""
 
     def __init__(self, tf):
         self._spec = {"image": tf.io.FixedLenFeature([SIDE, SIDE, 1],
                                                      tf.float32),
-                      "label": tf.io.FixedLenFeature([], tf.int64)}
+                      "label": tf.io.FixedLenFeature([], tf.int64),
+                      "image_group": tf.io.FixedLenFeature([], tf.int64)}
 
     def transformed_feature_spec(self):
         return self._spec
@@ -35,21 +36,28 @@ class SpecOnly:
 
 @pytest.fixture(scope="module")
 def records(tf, tmp_path_factory):
-    """300 examples, two classes (bright / dark), GZIP like Transform's."""
+    """300 examples in 100 groups of 3 (an original and two augmented
+    copies, the label encoding the group), two classes (bright / dark),
+    spread over two GZIP shards like Transform's."""
     folder = tmp_path_factory.mktemp("transformed")
     rng = np.random.default_rng(0)
     for shard in range(2):
         path = str(folder / f"part-{shard}.gz")
         options = tf.io.TFRecordOptions(compression_type="GZIP")
         with tf.io.TFRecordWriter(path, options) as writer:
-            for _ in range(150):
-                label = int(rng.integers(0, 2))
+            for index in range(150):
+                group = int(rng.integers(0, 2**62)) if index % 3 == 0 else group
+                label = group % 2
                 image = rng.random(SIDE * SIDE) * 0.3 + 0.6 * label
+
+                def int64(value):
+                    return tf.train.Feature(int64_list=tf.train.Int64List(
+                        value=[value]))
                 writer.write(tf.train.Example(features=tf.train.Features(
                     feature={"image": tf.train.Feature(
                         float_list=tf.train.FloatList(value=image)),
-                        "label": tf.train.Feature(int64_list=tf.train.Int64List(
-                            value=[label]))})).SerializeToString())
+                        "label": int64(label),
+                        "image_group": int64(group)})).SerializeToString())
     return [str(folder / "part-*")]
 
 
@@ -74,7 +82,22 @@ def test_holdout_is_deterministic_disjoint_and_about_its_fraction(tf, records):
     kept = count(lambda r: tf.logical_not(datasets.in_holdout(r, 0.2)))
     assert held + kept == 300
     assert 30 <= held <= 90
+    assert held % 3 == 0          # whole groups: copies follow their original
     assert held == count(lambda r: datasets.in_holdout(r, 0.2))
+
+
+def test_holdout_keeps_each_image_group_on_one_side(tf, records):
+    from imgpipe.modules.train import datasets
+    spec = SpecOnly(tf).transformed_feature_spec()
+    sides = {}
+    for serialized in datasets.records(records):
+        features = tf.io.parse_single_example(serialized, spec)
+        group = int(features["image_group"])
+        sides.setdefault(group, set()).add(
+            bool(datasets.in_holdout(features, 0.2)))
+    assert len(sides) == 100
+    assert all(len(side) == 1 for side in sides.values())
+    assert 5 <= sum(True in side for side in sides.values()) <= 35
 
 
 def test_shuffle_buffer_is_bounded_in_bytes():

@@ -13,9 +13,8 @@ import apache_beam as beam
 import tensorflow as tf
 
 from imgpipe.components.augment import ops
+from imgpipe.components.augment.names import copy_id
 from imgpipe.components.augment.settings import AugmentConfig
-
-AUG_SEPARATOR = "#aug"
 
 
 def _bytes(example: tf.train.Example, name: str) -> bytes:
@@ -61,7 +60,7 @@ def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
         features = copy.features.feature
         features["image_raw"].bytes_list.value[:] = [png]
         features["image_id"].bytes_list.value[:] = [
-            f"{image_id}{AUG_SEPARATOR}{copy_index}".encode()]
+            copy_id(image_id, copy_index).encode()]
         features["format"].bytes_list.value[:] = [b"PNG"]
         features["byte_size"].int64_list.value[:] = [len(png)]
         features["content_hash"].bytes_list.value[:] = [

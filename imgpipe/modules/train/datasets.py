@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from imgpipe.modules.transform.preprocessing import IMAGE_KEY, LABEL_KEY
+from imgpipe.modules.transform.preprocessing import (GROUP_KEY, IMAGE_KEY,
+                                                     LABEL_KEY)
 
 # The shuffle buffer holds decoded images in memory: bound it in bytes, not
 # only in images, so 224x224x3 photos do not make it gigabytes.
@@ -28,13 +29,11 @@ def records(patterns: List[str]) -> tf.data.Dataset:
         deterministic=True)
 
 
-def in_holdout(record: tf.Tensor, fraction: float) -> tf.Tensor:
-    """Deterministic membership of the holdout slice: a hash of the record's
-    bytes, so reruns and cached Transform outputs give the same slice.
-    (Transform's output carries no image id; an augmented copy may land on
-    the other side of its original, which only makes stopping a little
-    late, never the reported eval accuracy optimistic.)"""
-    bucket = tf.strings.to_hash_bucket_fast(record, HOLDOUT_BUCKETS)
+def in_holdout(features: Dict[str, tf.Tensor], fraction: float) -> tf.Tensor:
+    """Deterministic membership of the holdout slice, by the example's
+    `image_group` (a hash of its original image's id): an augmented copy
+    falls on the same side as its original, and reruns give the same slice."""
+    bucket = tf.math.floormod(features[GROUP_KEY], HOLDOUT_BUCKETS)
     return bucket < int(round(fraction * HOLDOUT_BUCKETS))
 
 
@@ -42,18 +41,20 @@ def load(patterns: List[str], transform: tft.TFTransformOutput,
          cache_path: str = "", keep=None) -> tf.data.Dataset:
     """(image, label) pairs streamed from Transform's output.
 
-    `keep`, a predicate on the serialized record, selects a slice (train
-    without holdout, or the holdout). With `cache_path`, the parsed pairs
-    are cached in files there after the first full pass, not in memory:
-    peak memory stays flat as the data grows (the issue-18 benchmark).
+    `keep`, a predicate on the parsed features, selects a slice (train
+    without holdout, or the holdout). With `cache_path`, the pairs are
+    cached in files there after the first full pass, not in memory: peak
+    memory stays flat as the data grows (the issue-18 benchmark).
     """
     spec = transform.transformed_feature_spec()
-    dataset = records(patterns)
+    if keep is None:   # the group is parsed only when a slice needs it
+        spec = {k: v for k, v in spec.items() if k != GROUP_KEY}
+    dataset = records(patterns).map(
+        lambda record: tf.io.parse_single_example(record, spec),
+        num_parallel_calls=tf.data.AUTOTUNE)
     if keep is not None:
         dataset = dataset.filter(keep)
-    dataset = dataset.map(
-        lambda record: _pair(tf.io.parse_single_example(record, spec)),
-        num_parallel_calls=tf.data.AUTOTUNE)
+    dataset = dataset.map(_pair, num_parallel_calls=tf.data.AUTOTUNE)
     return dataset.cache(cache_path) if cache_path else dataset
 
 

@@ -11,11 +11,17 @@ from typing import Any, Dict
 import tensorflow as tf
 import tensorflow_transform as tft
 
+from imgpipe.components.augment.names import AUG_SUFFIX_PATTERN
 from imgpipe.modules.transform.settings import TransformConfig
 from imgpipe.settings_codec import from_dict
 
 IMAGE_KEY = "image"
 LABEL_KEY = "label"
+# A hash of the original image's id, the same for its augmented copies: the
+# Trainer's early-stopping holdout is chosen by it, so a copy never trains
+# while its original is held out. Not computable from an image alone, so the
+# serving signatures (which feed only `image_raw`) never compute it.
+GROUP_KEY = "image_group"
 # Tokens "000003:cat": index and name, so the Trainer can rebuild the ordered
 # class names from a vocabulary that lives in (and travels with) this graph.
 CLASS_INDEX_VOCABULARY = "class_index"
@@ -58,7 +64,10 @@ def preprocessing_fn(inputs: Dict[str, tf.Tensor],
                          tf.reshape(inputs["label_name"], [-1])],
                         separator=":"),
         vocab_filename=CLASS_INDEX_VOCABULARY)
-    return {IMAGE_KEY: images, LABEL_KEY: label}
+    original_id = tf.strings.regex_replace(
+        tf.reshape(inputs["image_id"], [-1]), AUG_SUFFIX_PATTERN, "")
+    group = tf.strings.to_hash_bucket_fast(original_id, 2**62)
+    return {IMAGE_KEY: images, LABEL_KEY: label, GROUP_KEY: group}
 
 
 def class_names_from_vocabulary(tokens) -> list:
