@@ -21,8 +21,6 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import numpy as np
-
 SIDE = 28
 
 
@@ -31,17 +29,15 @@ def write_grey_digits(root: Path, copies: int = 5) -> Path:
     if root.is_dir() and any(root.iterdir()):
         return root
     from PIL import Image
-    from sklearn.datasets import load_digits
 
     from imgpipe.components.augment import ops
     from imgpipe.components.augment.settings import AugmentConfig
+    from imgpipe.tools.digits import digit_pixels
 
-    digits = load_digits()
     config = AugmentConfig()
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".grey-", dir=root.parent))
-    pixels = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
-    for index, (image, target) in enumerate(zip(pixels, digits.target)):
+    for index, (image, target) in enumerate(zip(*digit_pixels())):
         folder = staging / str(target)
         folder.mkdir(exist_ok=True)
         buffer = io.BytesIO()

@@ -71,14 +71,19 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from imgpipe.config import PipelineConfig, TransformConfig
+    from imgpipe.config import PipelineConfig
+    from imgpipe.runners import auto_settings
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
-    config = PipelineConfig(
-        transform=TransformConfig(image_size=DIGITS_IMAGE_SIZE))
-    summary = run_pipeline(config, LocalLayout(
-        write_digits(args.output / "digits"), args.output))
+    from imgpipe.storage.files import list_tree, read_bytes
+    from imgpipe.tools.digits import write_digits
+    digits = write_digits(args.output / "digits")
+    # What `imgpipe run` chooses for the digits on this machine.
+    profile = auto_settings.profile_listing(
+        list_tree(str(digits)), (".png",), read_bytes)
+    config = auto_settings.apply(PipelineConfig(), auto_settings.choose(
+        profile, auto_settings.detect_hardware(), {}))
+    summary = run_pipeline(config, LocalLayout(digits, args.output))
     outputs = {n.node_id: n.outputs for n in summary.nodes}
     examples = outputs["ImageExampleGen"]["examples"][0].uri
 

@@ -42,13 +42,12 @@ SERVING_PACKAGES = ("fastapi", "uvicorn", "starlette", "httpx",
 
 def digit_pngs(count: int) -> List[bytes]:
     """Real digits (scikit-learn's), encoded as the pipeline stores them."""
-    import numpy as np
     from PIL import Image
-    from sklearn.datasets import load_digits
 
-    images = np.rint(load_digits().images[:count] * (255.0 / 16.0)).astype(np.uint8)
+    from imgpipe.tools.digits import digit_pixels
+
     encoded = []
-    for image in images:
+    for image in digit_pixels()[0][:count]:
         buffer = io.BytesIO()
         Image.fromarray(image, mode="L").save(buffer, format="PNG")
         encoded.append(buffer.getvalue())

@@ -25,13 +25,13 @@ def write(work: Path) -> None:
     import numpy as np
     import tensorflow as tf
     from PIL import Image
-    from sklearn.datasets import load_digits
 
-    digits = load_digits()
+    from imgpipe.tools.digits import digit_pixels
+
     (work / "data").mkdir(parents=True, exist_ok=True)
     with tf.io.TFRecordWriter(str(work / "data" / "digits.tfrecord")) as out:
-        for image, label in zip(digits.images, digits.target):
-            grey = Image.fromarray(np.uint8(np.rint(image * 255 / 16)), "L")
+        for image, label in zip(*digit_pixels()):
+            grey = Image.fromarray(image, "L")
             pixels = np.asarray(grey.resize((28, 28), Image.BICUBIC),
                                 np.float32).reshape(-1) / 255.0 - 0.5
             out.write(tf.train.Example(features=tf.train.Features(feature={

@@ -48,6 +48,9 @@ class Listing:
     files: Tuple[str, ...]
     dirs: Tuple[str, ...]
     outside: Tuple[str, ...] = ()  # symlinks whose target leaves the root
+    # In a bucket, (relative path, size, generation) of every file: what
+    # changes when an object is rewritten, taken from the same listing.
+    versions: Tuple[Tuple[str, int, int], ...] = ()
 
     def uri(self, relative: str) -> str:
         return f"{self.root}/{relative}" if relative else self.root
@@ -59,7 +62,10 @@ class Listing:
         def inside(paths):
             return tuple(p[len(prefix):] for p in paths if p.startswith(prefix))
         return Listing(self.uri(folder.rstrip("/")), inside(self.files),
-                       inside(self.dirs), inside(self.outside))
+                       inside(self.dirs), inside(self.outside),
+                       tuple((path[len(prefix):], size, generation)
+                             for path, size, generation in self.versions
+                             if path.startswith(prefix)))
 
     def top_level(self) -> Tuple[List[str], List[str]]:
         """(folders, files) directly under the root."""
@@ -133,7 +139,7 @@ def _list_local(root: str) -> Listing:
 def _list_gcs(root: str, settings: RetrySettings) -> Listing:
     bucket, prefix = split_gcs_uri(root)
     prefix = prefix + "/" if prefix else ""
-    files, dirs = [], set()
+    files, dirs, versions = [], set(), []
     with _gcs_errors(f"listing {root}", settings):
         for blob in client().list_blobs(bucket, prefix=prefix,
                                          timeout=settings.timeout_s,
@@ -145,8 +151,11 @@ def _list_gcs(root: str, settings: RetrySettings) -> Listing:
                 dirs.add(relative.rstrip("/"))
             elif relative:
                 files.append(relative)
+                versions.append((relative, int(blob.size or 0),
+                                 int(blob.generation or 0)))
     dirs.discard("")
-    return Listing(root, tuple(sorted(files)), tuple(sorted(dirs)))
+    return Listing(root, tuple(sorted(files)), tuple(sorted(dirs)),
+                   versions=tuple(sorted(versions)))
 
 
 def _retry(settings: RetrySettings):

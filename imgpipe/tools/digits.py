@@ -22,19 +22,26 @@ from imgpipe.runners.auto_settings import MIN_INPUT_SIDE
 DIGITS_IMAGE_SIZE = MIN_INPUT_SIDE
 
 
+def digit_pixels():
+    """scikit-learn's digits as 8-bit grey images and their labels: the
+    0..16 intensities spread over the full 8-bit range, as a scanner would
+    give them."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return (np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8),
+            digits.target)
+
+
 def write_digits(root: Path) -> Path:
     """Writes the digits under `root` unless they are already there."""
     if root.is_dir() and any(root.iterdir()):
         return root
     from PIL import Image
-    from sklearn.datasets import load_digits
 
-    digits = load_digits()
     root.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".digits-", dir=root.parent))
-    # 0..16 intensities to the full 8-bit range, as a scanner would give.
-    pixels = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)
-    for index, (image, target) in enumerate(zip(pixels, digits.target)):
+    for index, (image, target) in enumerate(zip(*digit_pixels())):
         class_dir = staging / str(target)
         class_dir.mkdir(exist_ok=True)
         Image.fromarray(image, mode="L").save(class_dir / f"{index:04d}.png")

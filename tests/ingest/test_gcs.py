@@ -146,3 +146,24 @@ def test_a_bucket_is_profiled_from_ranged_header_reads(gcs_emulator, uploaded):
     missing, problem = data_profile("gs://no-such-bucket/x",
                                     PipelineConfig().ingest)
     assert missing is None and "gs://no-such-bucket/x" in problem
+
+
+def test_the_data_check_fingerprints_a_bucket_from_one_listing(
+        gcs_emulator, tmp_path):
+    """Kubeflow's DataCheck: sizes and generations come with the retried
+    listing (one pass over the bucket), and rewriting one object with the
+    same name and size changes the stats."""
+    from imgpipe.components.data_check.fingerprint import data_stats
+    local = builders.class_tree(tmp_path / "tree", {"a": 2, "b": 2})
+    gcs_emulator.upload_tree(local, "checks", "span-1")
+    first = data_stats("gs://checks", "span-{SPAN}", FAST_RETRY)
+    assert [row[:3] for row in first] == [
+        ["span-1", f"{name}/{index:03d}.png",
+         (local / name / f"{index:03d}.png").stat().st_size]
+        for name in ("a", "b") for index in range(2)]
+    assert data_stats("gs://checks", "span-{SPAN}", FAST_RETRY) == first
+    blob = gcs_emulator.client().bucket("checks").blob("span-1/a/000.png")
+    blob.upload_from_filename(str(local / "a" / "000.png"))
+    again = data_stats("gs://checks", "span-{SPAN}", FAST_RETRY)
+    assert [row[:3] for row in again] == [row[:3] for row in first]
+    assert again != first          # the rewritten object's generation

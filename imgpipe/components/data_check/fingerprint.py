@@ -36,12 +36,6 @@ def _local_stats(root: str, files: Iterable[str]) -> Iterable[FileStat]:
             yield relative, -1, 0
 
 
-def _gcs_stats(root: str) -> Iterable[FileStat]:
-    bucket, prefix = gcs.split_gcs_uri(root.rstrip("/") + "/")
-    for blob in gcs.client().list_blobs(bucket, prefix=prefix):
-        yield blob.name[len(prefix):], int(blob.size or 0), int(blob.generation)
-
-
 def data_stats(data_root: str, span_pattern: str,
                retry: RetrySettings = RetrySettings()) -> list:
     """Sorted (path, size, version) of the files of the span a run ingests."""
@@ -50,7 +44,8 @@ def data_stats(data_root: str, span_pattern: str,
     listing = list_tree(data_root, retry)
     choice = spans.choose(span_pattern, listing.dirs)
     current = listing.under(choice.folder) if choice.folder else listing
-    stats = (_gcs_stats(current.root) if gcs.is_gcs(current.root)
+    # A bucket's sizes and generations come with its (retried) listing.
+    stats = (current.versions if gcs.is_gcs(current.root)
              else _local_stats(current.root, current.files))
     return sorted([choice.folder, *stat] for stat in stats)
 
