@@ -152,3 +152,23 @@ def test_chooser_imports_no_tensorflow():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_cluster_build_profiles_the_latest_span(tmp_path):
+    """With spans configured, `kubeflow compile` profiles the span a run
+    would ingest now (the latest), not the union of all spans."""
+    from imgpipe.components.image_example_gen.settings import IngestConfig
+    from imgpipe.runners.kubeflow.auto_settings import data_profile
+    for span, (count, size) in {1: (3, (8, 8)), 2: (5, (64, 48))}.items():
+        for name in ("a", "b"):
+            folder = tmp_path / f"span-{span}" / name
+            folder.mkdir(parents=True)
+            for index in range(count):
+                (folder / f"{index}.png").write_bytes(png_bytes(size, "L"))
+    profile, problem = data_profile(
+        str(tmp_path), IngestConfig(span_pattern="span-{SPAN}"))
+    assert problem == ""
+    assert profile == DataProfile(images=10, classes=2, side=64, channels=1)
+    missing, problem = data_profile(
+        str(tmp_path), IngestConfig(span_pattern="week-{SPAN}"))
+    assert missing is None and "week-{SPAN}" in problem
