@@ -52,7 +52,8 @@ GPU_COPIES_UP_TO = 50_000
 # fewer epochs. On 10,782 28x28 digits the small CNN with a cosine schedule
 # scored 0.9888 (mean of 3 seeds) after 4 epochs (35,000 passes) against
 # the seed script's 0.9896 after 10 constant-rate epochs: 6 epochs (60,000
-# passes) buy the margin (benchmarks/results/accuracy.md).
+# passes) buy the margin (benchmarks/results/accuracy_4_epochs.md and
+# accuracy.md).
 IMAGE_PASSES = 60_000
 MIN_EPOCHS = 4
 SAMPLE_PER_CLASS = 8
