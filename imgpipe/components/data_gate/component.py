@@ -18,6 +18,8 @@ from tfx.dsl.component.experimental.decorators import component
 from tfx.types.standard_artifacts import (ExampleAnomalies, Examples,
                                           ExampleValidationMetrics)
 
+from imgpipe.storage import artifact_files
+
 REPORT_FILE = "report.json"
 DOCS_DIR = "data_docs"
 
@@ -43,7 +45,7 @@ def DataGate(examples: InputArtifact[Examples],
         _copy_tree(local_docs, docs_uri)
     verdict = dataclasses.replace(
         verdict, data_docs=os.path.join(docs_uri, "index.html"))
-    _write_text(os.path.join(report.uri, REPORT_FILE),
+    artifact_files.write_text(os.path.join(report.uri, REPORT_FILE),
                 json.dumps(dataclasses.asdict(verdict), indent=2))
     report.set_int_custom_property("critical_failures",
                                    len(verdict.critical_failures))
@@ -51,12 +53,6 @@ def DataGate(examples: InputArtifact[Examples],
     for column, value in verdict.drift.items():
         report.set_float_custom_property(column, value)
     gate.raise_if_failed(verdict, report.uri)
-
-
-def _write_text(uri: str, text: str) -> None:
-    import tensorflow as tf
-    with tf.io.gfile.GFile(uri, "w") as handle:
-        handle.write(text)
 
 
 def _copy_tree(local_dir: str, uri: str) -> None:

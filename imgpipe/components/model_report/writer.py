@@ -9,16 +9,9 @@ from imgpipe.components.model_report.decision import build_decision, threshold_c
 from imgpipe.components.model_report.html import build_report_html, confusion_matrix_png
 from imgpipe.components.evaluate import results as tfma_reader
 from imgpipe.components.model_report import extra_sections
+from imgpipe.storage import artifact_files
 
 REPORT, DECISION = "report.html", "decision.json"
-
-
-def _read_bytes(path: str) -> Optional[bytes]:
-    import tensorflow as tf
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path, "rb") as f:
-        return f.read()
 
 
 def _overall_name(overall: dict, name: str) -> str:
@@ -47,7 +40,8 @@ def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
     matrix = tfma_reader.confusion_matrix(candidate)
     confusion = (confusion_matrix_png(matrix, [str(i) for i in range(len(matrix))])
                  if matrix else None)
-    curves = _read_bytes(os.path.join(model_run_uri, "training_curves.png"))
+    curves = artifact_files.read_bytes(
+        os.path.join(model_run_uri, "training_curves.png"))
     page = build_report_html(decision, overall,
                              tfma_reader.per_class_rows(candidate),
                              confusion, curves,

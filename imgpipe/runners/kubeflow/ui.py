@@ -17,7 +17,7 @@ tested without a cluster.
 import html
 import json
 import os
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from tfx.dsl.component.experimental.annotations import (InputArtifact,
                                                         OutputArtifact)
@@ -29,6 +29,7 @@ from tfx.types.standard_artifacts import (Examples, ExampleValidationMetrics,
 
 from imgpipe.components.evaluate.results import (evaluation_metrics,
                                                  kfp_confusion_matrix)
+from imgpipe.storage import artifact_files
 
 NODE_ID = "KfpUiReport"
 
@@ -101,35 +102,17 @@ def evaluation_markdown(metrics: Dict[str, float], blessed: bool) -> str:
     return "\n".join(lines)
 
 
-def _read_text(path: str) -> str:
-    import tensorflow as tf
-    with tf.io.gfile.GFile(path) as handle:
-        return handle.read()
-
-
-def _write_text(path: str, text: str) -> None:
-    import tensorflow as tf
-    with tf.io.gfile.GFile(path, "w") as handle:
-        handle.write(text)
-
-
-def _read_bytes(path: str) -> Optional[bytes]:
-    import tensorflow as tf
-    if not tf.io.gfile.exists(path):
-        return None
-    with tf.io.gfile.GFile(path, "rb") as handle:
-        return handle.read()
-
-
 def _write_training_page(model_run_uri: str, output_uri: str) -> str:
     """The training page; returns the TensorBoard log folder."""
     from imgpipe.runners.kubeflow.ui_pages import (TENSORBOARD_FOLDER,
                                                    training_html)
-    history = json.loads(_read_bytes(os.path.join(
+    history = json.loads(artifact_files.read_bytes(os.path.join(
         model_run_uri, "history.json")) or b"{}")
     logdir = os.path.join(model_run_uri, TENSORBOARD_FOLDER)
-    _write_text(output_uri, training_html(history, _read_bytes(
-        os.path.join(model_run_uri, "training_curves.png")), logdir))
+    curves = artifact_files.read_bytes(
+        os.path.join(model_run_uri, "training_curves.png"))
+    artifact_files.write_text(output_uri,
+                              training_html(history, curves, logdir))
     return logdir
 
 
@@ -151,20 +134,21 @@ def KfpUiReport(data_gate_report: InputArtifact[ExampleValidationMetrics],
     from imgpipe.components.model_report.writer import REPORT
     from imgpipe.runners.kubeflow.ui_pages import tensorboard_markdown
 
-    gate = json.loads(_read_text(os.path.join(data_gate_report.uri,
-                                              REPORT_FILE)))
+    gate = json.loads(artifact_files.read_text(
+        os.path.join(data_gate_report.uri, REPORT_FILE)))
     class_names = read_labels(examples.uri)
     scalars = evaluation_metrics(evaluation.uri, class_names)
     blessed = bool(blessing.get_int_custom_property("blessed"))
     logdir = _write_training_page(model_run.uri, training.uri)
-    _write_text(summary.uri, gate_markdown(gate) + "\n\n" +
-                evaluation_markdown(scalars, blessed) + "\n\n" +
-                tensorboard_markdown(logdir))
-    _write_text(data_gate.uri, gate_html(gate))
+    artifact_files.write_text(summary.uri, gate_markdown(gate) + "\n\n" +
+                              evaluation_markdown(scalars, blessed) +
+                              "\n\n" + tensorboard_markdown(logdir))
+    artifact_files.write_text(data_gate.uri, gate_html(gate))
     # The model report is a folder (a ModelEvaluation, which the UI cannot
     # show); its page is self-contained, so the file itself is the output.
-    _write_text(report.uri, (_read_bytes(os.path.join(
-        model_report.uri, REPORT)) or b"<p>No model report.</p>").decode())
+    page = artifact_files.read_bytes(os.path.join(model_report.uri, REPORT))
+    artifact_files.write_text(
+        report.uri, (page or b"<p>No model report.</p>").decode())
     for name, value in scalars.items():
         metrics.set_float_custom_property(name, value)
     metrics.set_float_custom_property("blessed", float(blessed))
