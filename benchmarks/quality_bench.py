@@ -47,12 +47,12 @@ def trainer_accuracy(node_outputs: dict, config, seed: int) -> dict:
     from tfx.components.trainer.fn_args_utils import FnArgs
 
     from imgpipe.modules.train.trainer_module import run_fn
-    transformed = node_outputs["Transform"]["transformed_examples"][0].uri
+    examples = node_outputs["Augment"]["augmented_examples"][0].uri
     work = Path(tempfile.mkdtemp(prefix="quality-"))
     custom = {**dataclasses.asdict(config.train), "seed": seed}   # as sent
     run_fn(FnArgs(
-        train_files=[f"{transformed}/Split-train/*"],
-        eval_files=[f"{transformed}/Split-eval/*"],
+        train_files=[f"{examples}/Split-train/*"],
+        eval_files=[f"{examples}/Split-eval/*"],
         transform_output=node_outputs["Transform"]["transform_graph"][0].uri,
         serving_model_dir=str(work / "serving"),
         model_run_dir=str(work / "run"), custom_config=custom))

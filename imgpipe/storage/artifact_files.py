@@ -28,3 +28,16 @@ def write_text(uri: str, text: str) -> None:
     import tensorflow as tf
     with tf.io.gfile.GFile(uri, "w") as handle:
         handle.write(text)
+
+
+def copy_folder(source: str, target: str) -> int:
+    """Copies the files directly under `source` into `target` (created);
+    returns how many. Sub-folders are not copied."""
+    import tensorflow as tf
+    tf.io.gfile.makedirs(target)
+    names = [name for name in tf.io.gfile.listdir(source)
+             if not tf.io.gfile.isdir(f"{source.rstrip('/')}/{name}")]
+    for name in names:
+        tf.io.gfile.copy(f"{source.rstrip('/')}/{name}",
+                         f"{target.rstrip('/')}/{name}", overwrite=True)
+    return len(names)

@@ -90,22 +90,23 @@ def test_run_records_lineage_in_ml_metadata(pipeline_run):
 def test_transform_groups_each_augmented_copy_with_its_original(pipeline_run):
     """The early-stopping holdout is chosen by `image_group`: with one copy
     per train image, every group holds exactly the original and its copy,
-    and the eval split's images are groups of one."""
+    and the eval split's images are groups of one. Read as the Trainer reads
+    them: Augment's examples through the run's Transform graph."""
     import collections
 
-    import tensorflow as tf
-    transformed = next(n for n in pipeline_run.first.nodes
-                       if n.node_id == "Transform"
-                       ).outputs["transformed_examples"][0].uri
+    import tensorflow_transform as tft
+
+    from imgpipe.modules.train import datasets
+    outputs = {n.node_id: n.outputs for n in pipeline_run.first.nodes}
+    examples = outputs["Augment"]["augmented_examples"][0].uri
+    transform = tft.TFTransformOutput(
+        outputs["Transform"]["transform_graph"][0].uri)
 
     def group_sizes(split):
-        groups = collections.Counter()
-        for record in tf.data.TFRecordDataset(
-                tf.io.gfile.glob(f"{transformed}/Split-{split}/*"),
-                compression_type="GZIP"):
-            example = tf.train.Example.FromString(record.numpy())
-            groups[example.features.feature["image_group"]
-                   .int64_list.value[0]] += 1
+        groups = collections.Counter(
+            int(features["image_group"]) for features in
+            datasets.transformed_features([f"{examples}/Split-{split}/*"],
+                                          transform))
         return set(groups.values()), len(groups)
     assert pipeline_run.config.augment.copies == 1
     assert group_sizes("train")[0] == {2}

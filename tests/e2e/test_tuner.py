@@ -1,4 +1,4 @@
-"""The KerasTuner search over the pipeline's own Transform output."""
+"""The KerasTuner search over the pipeline's own examples and Transform graph."""
 from __future__ import annotations
 
 import dataclasses
@@ -16,9 +16,9 @@ def test_tuner_search_finds_hyperparameters_the_trainer_applies(
     from imgpipe.modules.tune.tuner_module import tuner_fn
     from imgpipe.pipeline import trainer_custom_config
 
-    transform = next(n for n in pipeline_run.first.nodes
-                     if n.node_id == "Transform").outputs
-    examples = transform["transformed_examples"][0].uri
+    outputs = {n.node_id: n.outputs for n in pipeline_run.first.nodes}
+    transform = outputs["Transform"]
+    examples = outputs["Augment"]["augmented_examples"][0].uri
     config = dataclasses.replace(
         pipeline_run.config, train=dataclasses.replace(
             pipeline_run.config.train, tune_trials=2, tune_epochs=1,

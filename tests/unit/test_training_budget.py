@@ -1,6 +1,7 @@
-"""Trainer pieces on real tf.data and a real model, bounded to seconds:
-streaming with a disk cache, the hash holdout, the time budget and early
-stopping on the holdout."""
+"""Trainer pieces on real tf.data, a real tf.Transform graph and a real
+model, bounded to seconds: the raw examples through the graph, streaming with
+a disk cache, the hash holdout, the time budget and early stopping on the
+holdout."""
 from __future__ import annotations
 
 import numpy as np
@@ -20,64 +21,109 @@ def tf():
     return tensorflow
 
 
-class SpecOnly:
-    """What datasets.load reads of a TFTransformOutput: the feature spec
-    of Transform's output (float image, int64 label, int64 image group)."""
+def _raw_spec(tf):
+    """The raw examples' features that the Transform graph reads."""
+    return {"image_raw": tf.io.FixedLenFeature([], tf.string),
+            "label": tf.io.FixedLenFeature([], tf.int64),
+            "label_name": tf.io.FixedLenFeature([], tf.string),
+            "image_id": tf.io.FixedLenFeature([], tf.string)}
 
-    def __init__(self, tf):
-        self._spec = {"image": tf.io.FixedLenFeature([SIDE, SIDE, 1],
-                                                     tf.float32),
-                      "label": tf.io.FixedLenFeature([], tf.int64),
-                      "image_group": tf.io.FixedLenFeature([], tf.int64)}
 
-    def transformed_feature_spec(self):
-        return self._spec
+def _raw_examples(tf):
+    """300 raw examples in 100 groups of 3 (an original and two augmented
+    copies, named as Augment names them), two classes (bright / dark
+    8x8 grey PNGs, the label alternating by group)."""
+    from imgpipe.components.augment.names import copy_id
+    rng = np.random.default_rng(0)
+    for group in range(100):
+        label = group % 2
+        for copy in range(3):
+            pixels = rng.random((SIDE, SIDE, 1)) * 70 + 150 * label
+            image_id = f"{'bright' if label else 'dark'}/g{group:03d}.png"
+            yield {"image_raw": tf.io.encode_png(
+                       pixels.astype(np.uint8)).numpy(),
+                   "label": label,
+                   "label_name": b"bright" if label else b"dark",
+                   "image_id": (copy_id(image_id, copy) if copy
+                                else image_id).encode()}
 
 
 @pytest.fixture(scope="module")
 def records(tf, tmp_path_factory):
-    """300 examples in 100 groups of 3 (an original and two augmented
-    copies, the label encoding the group), two classes (bright / dark),
-    spread over two GZIP shards like Transform's."""
-    folder = tmp_path_factory.mktemp("transformed")
-    rng = np.random.default_rng(0)
+    """The raw examples, spread over two GZIP shards as Augment writes
+    them."""
+    folder = tmp_path_factory.mktemp("examples")
+    examples = list(_raw_examples(tf))
+    options = tf.io.TFRecordOptions(compression_type="GZIP")
     for shard in range(2):
-        path = str(folder / f"part-{shard}.gz")
-        options = tf.io.TFRecordOptions(compression_type="GZIP")
-        with tf.io.TFRecordWriter(path, options) as writer:
-            for index in range(150):
-                group = int(rng.integers(0, 2**62)) if index % 3 == 0 else group
-                label = group % 2
-                image = rng.random(SIDE * SIDE) * 0.3 + 0.6 * label
-
-                def int64(value):
-                    return tf.train.Feature(int64_list=tf.train.Int64List(
-                        value=[value]))
+        with tf.io.TFRecordWriter(str(folder / f"part-{shard}.gz"),
+                                  options) as writer:
+            for example in examples[shard::2]:
                 writer.write(tf.train.Example(features=tf.train.Features(
-                    feature={"image": tf.train.Feature(
-                        float_list=tf.train.FloatList(value=image)),
-                        "label": int64(label),
-                        "image_group": int64(group)})).SerializeToString())
+                    feature={name: _feature(tf, value)
+                             for name, value in example.items()})
+                ).SerializeToString())
     return [str(folder / "part-*")]
+
+
+def _feature(tf, value):
+    if isinstance(value, bytes):
+        return tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))
+    return tf.train.Feature(int64_list=tf.train.Int64List(value=[value]))
+
+
+@pytest.fixture(scope="module")
+def transform(tf, tmp_path_factory):
+    """The pipeline's own preprocessing_fn analysed with tf.Transform on
+    Beam (in process): the graph the Trainer applies."""
+    import functools
+
+    import apache_beam as beam
+    import tensorflow_transform as tft
+    import tensorflow_transform.beam as tft_beam
+    from apache_beam.options.pipeline_options import PipelineOptions
+    from tensorflow_transform.tf_metadata import metadata_io
+
+    from imgpipe.modules.transform.preprocessing import preprocessing_fn
+    from imgpipe.modules.transform.settings import TransformConfig
+    from imgpipe.settings_codec import to_dict
+
+    folder = tmp_path_factory.mktemp("transform_graph")
+    metadata = tft.DatasetMetadata.from_feature_spec(_raw_spec(tf))
+    analyse = tft_beam.AnalyzeDataset(functools.partial(
+        preprocessing_fn, custom_config=to_dict(
+            TransformConfig(image_size=SIDE, channels=1))))
+    # Options of its own: a default Beam pipeline would parse pytest's argv.
+    with beam.Pipeline(options=PipelineOptions([])) as pipeline, \
+            tft_beam.Context(temp_dir=str(folder / "tmp")):
+        raw = pipeline | beam.Create(list(_raw_examples(tf)))
+        _ = ((raw, metadata) | analyse
+             | tft_beam.WriteTransformFn(str(folder)))
+    # As TFX's Transform does: the raw schema beside the graph.
+    metadata_io.write_metadata(
+        metadata, str(folder / tft.TFTransformOutput.RAW_METADATA_DIR))
+    return tft.TFTransformOutput(str(folder))
 
 
 def _labels(dataset):
     return [int(label) for _, label in dataset]
 
 
-def test_disk_cache_streams_the_same_examples(tf, records, tmp_path):
+def test_disk_cache_streams_the_same_examples(tf, records, transform,
+                                              tmp_path):
     from imgpipe.modules.train import datasets
-    cached = datasets.load(records, SpecOnly(tf), str(tmp_path / "train"))
+    cached = datasets.load(records, transform, str(tmp_path / "train"))
     first, second = _labels(cached), _labels(cached)
     assert len(first) == 300 and first == second
     assert any(path.name.startswith("train") for path in tmp_path.iterdir())
 
 
-def test_holdout_is_deterministic_disjoint_and_about_its_fraction(tf, records):
+def test_holdout_is_deterministic_disjoint_and_about_its_fraction(
+        tf, records, transform):
     from imgpipe.modules.train import datasets
 
     def count(keep):
-        return len(_labels(datasets.load(records, SpecOnly(tf), keep=keep)))
+        return len(_labels(datasets.load(records, transform, keep=keep)))
     held = count(lambda r: datasets.in_holdout(r, 0.2))
     kept = count(lambda r: tf.logical_not(datasets.in_holdout(r, 0.2)))
     assert held + kept == 300
@@ -86,18 +132,27 @@ def test_holdout_is_deterministic_disjoint_and_about_its_fraction(tf, records):
     assert held == count(lambda r: datasets.in_holdout(r, 0.2))
 
 
-def test_holdout_keeps_each_image_group_on_one_side(tf, records):
+def test_holdout_keeps_each_image_group_on_one_side(tf, records, transform):
     from imgpipe.modules.train import datasets
-    spec = SpecOnly(tf).transformed_feature_spec()
     sides = {}
-    for serialized in datasets.records(records):
-        features = tf.io.parse_single_example(serialized, spec)
+    for features in datasets.transformed_features(records, transform):
         group = int(features["image_group"])
         sides.setdefault(group, set()).add(
             bool(datasets.in_holdout(features, 0.2)))
-    assert len(sides) == 100
+    assert len(sides) == 100      # the copies share their original's group
     assert all(len(side) == 1 for side in sides.values())
     assert 5 <= sum(True in side for side in sides.values()) <= 35
+
+
+def test_the_graph_decodes_and_scales_the_raw_images(tf, records, transform):
+    from imgpipe.modules.train import datasets
+    pairs = list(datasets.load(records, transform))
+    assert len(pairs) == 300
+    image, label = pairs[0]
+    assert image.shape == (SIDE, SIDE, 1) and image.dtype == tf.float32
+    bright = [float(tf.reduce_mean(i)) for i, y in pairs if int(y) == 1]
+    dark = [float(tf.reduce_mean(i)) for i, y in pairs if int(y) == 0]
+    assert min(bright) > 0.55 and max(dark) < 0.3   # pixels / 255
 
 
 def test_shuffle_buffer_is_bounded_in_bytes():
@@ -115,9 +170,9 @@ def _model(tf):
     return model
 
 
-def test_time_budget_stops_within_the_first_epoch(tf, records):
+def test_time_budget_stops_within_the_first_epoch(tf, records, transform):
     from imgpipe.modules.train import callbacks, datasets
-    train = datasets.batches(datasets.load(records, SpecOnly(tf)), 16,
+    train = datasets.batches(datasets.load(records, transform), 16,
                              training=True, seed=1)
     budget = callbacks.TimeBudget(1e-6)
     history = _model(tf).fit(train, epochs=50, verbose=0,
@@ -148,14 +203,13 @@ def test_time_budget_follows_its_clock():
     assert budget.model.stop_training and budget.stopped_in_epoch == 3
 
 
-def test_early_stopping_selects_on_the_holdout(tf, records):
+def test_early_stopping_selects_on_the_holdout(tf, records, transform):
     from imgpipe.modules.train import callbacks, datasets
-    spec = SpecOnly(tf)
     train = datasets.batches(datasets.load(
-        records, spec, keep=lambda r: tf.logical_not(
+        records, transform, keep=lambda r: tf.logical_not(
             datasets.in_holdout(r, 0.2))), 16, training=True, seed=1)
     holdout = datasets.batches(datasets.load(
-        records, spec, keep=lambda r: datasets.in_holdout(r, 0.2)), 16,
+        records, transform, keep=lambda r: datasets.in_holdout(r, 0.2)), 16,
         training=False, seed=1)
     stopper = callbacks.early_stopping(1)
     history = _model(tf).fit(

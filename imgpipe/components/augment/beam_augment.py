@@ -1,7 +1,8 @@
 """The Beam pipeline of the Augment component.
 
-Train split: every original example plus `copies` augmented ones. Eval split:
-copied untouched, so the model is judged on real images only.
+Train split: every original example plus `copies` augmented ones. The eval
+split is not touched here (the component copies it), so the model is judged
+on real images only.
 """
 from __future__ import annotations
 
@@ -68,26 +69,19 @@ def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
         yield copy.SerializeToString(deterministic=True)
 
 
-def _split_files(uri: str, split: str) -> str:
-    return os.path.join(uri, f"Split-{split}", "*")
-
-
-def _write(pcoll: beam.PCollection, uri: str, split: str) -> None:
-    _ = pcoll | f"Write[{split}]" >> beam.io.WriteToTFRecord(
-        os.path.join(uri, f"Split-{split}", "data_tfrecord"),
-        file_name_suffix=".gz")
+def split_folder(uri: str, split: str) -> str:
+    return os.path.join(uri, f"Split-{split}")
 
 
 def build(pipeline: beam.Pipeline, input_uri: str, output_uri: str,
           config: AugmentConfig, seed: int) -> None:
     originals = pipeline | "ReadTrain" >> beam.io.ReadFromTFRecord(
-        _split_files(input_uri, "train"))
+        os.path.join(split_folder(input_uri, "train"), "*"))
     counts = (originals
               | "Labels" >> beam.Map(_label)
               | "CountPerClass" >> beam.combiners.Count.PerElement())
     train = originals | "Augment" >> beam.FlatMap(
         augmented_copies, config, seed, counts=beam.pvalue.AsDict(counts))
-    _write(train, output_uri, "train")
-    evaluation = pipeline | "ReadEval" >> beam.io.ReadFromTFRecord(
-        _split_files(input_uri, "eval"))
-    _write(evaluation, output_uri, "eval")
+    _ = train | "WriteTrain" >> beam.io.WriteToTFRecord(
+        os.path.join(split_folder(output_uri, "train"), "data_tfrecord"),
+        file_name_suffix=".gz")

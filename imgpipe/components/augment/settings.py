@@ -22,6 +22,11 @@ class AugmentConfig:
     brightness_delta: float = 0.0
     contrast_range: Tuple[float, float] = (1.0, 1.0)
 
+    @property
+    def adds_images(self) -> bool:
+        """False when the train split passes through unchanged."""
+        return self.copies > 0 or self.rebalance_to > 0
+
     def __post_init__(self) -> None:
         check(self.copies >= 0, "augment.copies", self.copies, ">= 0")
         check(0 <= self.rebalance_to <= 1, "augment.rebalance_to",
