@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+import imgpipe  # noqa: F401  - binds tf.keras to Keras 2 before any test
+                 # module imports TFMA or TensorFlow, whatever the test order
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 warnings.filterwarnings("ignore", category=FutureWarning)
 

@@ -30,9 +30,7 @@ CANDIDATE = FakeResult(
     [((), {"": {"": _metrics(sparse_categorical_accuracy=0.9,
                              example_count=20.0),
                 "classId:0": _metrics(precision=1.0, recall=0.8),
-                "classId:1": _metrics(precision=0.8, recall=1.0)}}),
-     ((("label", 0),), {"": {"": _metrics(example_count=10.0)}}),
-     ((("label", 1),), {"": {"": _metrics(example_count=10.0)}})],
+                "classId:1": _metrics(precision=0.8, recall=1.0)}})],
     plots=[((), {"": {"": {"multiClassConfusionMatrixAtThresholds": {
         "matrices": [{"entries": [
             {"actualClassId": 0, "predictedClassId": 0,
@@ -40,7 +38,7 @@ CANDIDATE = FakeResult(
             {"actualClassId": 0, "predictedClassId": 1,
              "numWeightedExamples": 2.0},
             {"actualClassId": 1, "predictedClassId": 1,
-             "numWeightedExamples": 10.0}]}]}}}})])
+             "numWeightedExamples": 12.0}]}]}}}})])
 BASELINE = FakeResult(
     [((), {"": {"": _metrics(sparse_categorical_accuracy=0.95)}})])
 
@@ -73,8 +71,8 @@ def test_reader_extracts_overall_per_class_and_confusion_matrix():
         "candidate": 0.9, "baseline": 0.95}
     assert per_class_rows(CANDIDATE) == [
         {"class_id": 0, "precision": 1.0, "recall": 0.8, "count": 10},
-        {"class_id": 1, "precision": 0.8, "recall": 1.0, "count": 10}]
-    assert confusion_matrix(CANDIDATE) == [[8.0, 2.0], [0.0, 10.0]]
+        {"class_id": 1, "precision": 0.8, "recall": 1.0, "count": 12}]
+    assert confusion_matrix(CANDIDATE) == [[8.0, 2.0], [0.0, 12.0]]
 
 
 def test_report_html_is_self_contained():
@@ -89,7 +87,7 @@ def test_report_html_is_self_contained():
     assert "NOT BLESSED" in page
     assert page.count("data:image/png;base64,") == 2
     assert "<td>0.9500</td>" in page            # baseline value shown
-    assert "<td>1</td><td>0.8000</td><td>1.0000</td><td>10</td>" in page
+    assert "<td>1</td><td>0.8000</td><td>1.0000</td><td>12</td>" in page
     assert "http" not in page                    # nothing fetched
 
 

@@ -45,25 +45,36 @@ def _slice_key(label=None):
     return key
 
 
+def _add_metric(record, name, model, value, class_id=None, macro=False,
+                diff=False):
+    entry = record.metric_keys_and_values.add()
+    entry.key.name, entry.key.model_name, entry.key.is_diff = name, model, diff
+    if class_id is not None:
+        entry.key.sub_key.class_id.value = class_id
+    if macro:
+        entry.key.aggregation_type.macro_average = True
+    entry.value.double_value.value = value
+
+
 def write_tfma_output(folder: Path) -> Path:
     """TFMA's on-disk format (tfrecords of its protos), read back by TFMA's
-    own loaders in the code under test."""
+    own loaders in the code under test: the overall slice with accuracy,
+    its diff to the baseline, a macro F1 and per-class recall; and a slice
+    by label, which is not read (only the overall slice is)."""
     import tensorflow as tf
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2 as pb
 
     folder.mkdir(parents=True)
-    metrics = []
-    for label, accuracy in [(None, 0.8333), (0, 0.8), (1, 0.9)]:
-        record = pb.MetricsForSlice(slice_key=_slice_key(label))
-        for model, value in [("candidate", accuracy), ("baseline", 0.5)]:
-            entry = record.metric_keys_and_values.add()
-            entry.key.name, entry.key.model_name = "accuracy", model
-            entry.value.double_value.value = value
-        diff = record.metric_keys_and_values.add()
-        diff.key.name, diff.key.model_name, diff.key.is_diff = (
-            "accuracy", "candidate", True)
-        diff.value.double_value.value = 0.3333
-        metrics.append(record)
+    overall = pb.MetricsForSlice(slice_key=_slice_key())
+    for model, accuracy in [("candidate", 0.8333), ("baseline", 0.5)]:
+        _add_metric(overall, "accuracy", model, accuracy)
+        _add_metric(overall, "f1_score", model, accuracy - 0.1, macro=True)
+        for class_id, recall in [(0, 0.8), (1, 0.9)]:
+            _add_metric(overall, "recall", model, recall, class_id=class_id)
+    _add_metric(overall, "accuracy", "candidate", 0.3333, diff=True)
+    by_label = pb.MetricsForSlice(slice_key=_slice_key(0))
+    _add_metric(by_label, "accuracy", "candidate", 0.8)
+    metrics = [overall, by_label]
     plots = pb.PlotsForSlice(slice_key=_slice_key())
     entry = plots.plot_keys_and_values.add()
     entry.key.model_name = "candidate"
@@ -101,8 +112,8 @@ def test_candidate_metrics_overall_and_per_class(tmp_path):
     from imgpipe.components.evaluate.results import evaluation_metrics
     metrics = evaluation_metrics(str(write_tfma_output(tmp_path / "eval")),
                                  CLASSES)
-    assert metrics == {"accuracy": 0.8333, "accuracy[cat]": 0.8,
-                       "accuracy[dog]": 0.9}
+    assert metrics == {"accuracy": 0.8333, "macro_f1_score": 0.7333,
+                       "recall[cat]": 0.8, "recall[dog]": 0.9}
 
 
 def test_confusion_matrix_in_kfp_classification_metrics_layout(tmp_path):

@@ -47,7 +47,7 @@ def _gated(class_name: str, threshold: Optional[tfma.MetricThreshold],
     if threshold is None:
         return tfma.MetricConfig(class_name=class_name, config=config,
                                  module=module)
-    # Thresholds judge the whole eval set; per-class slices are reported,
+    # Thresholds judge the whole eval set; per-class metrics are reported,
     # not gated (a class of 30 images is too noisy).
     return tfma.MetricConfig(
         class_name=class_name, config=config, module=module,
@@ -90,8 +90,11 @@ def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
                      tfma.ModelSpec(name=BASELINE, is_baseline=True,
                                     signature_name="serving_examples",
                                     label_key="label")],
-        slicing_specs=[tfma.SlicingSpec(),
-                       tfma.SlicingSpec(feature_keys=["label"])],
+        # The overall slice only: per-class numbers come from the per-class
+        # binarised metrics and the confusion matrix. A slice per label
+        # repeated every metric per example (1.6 of the Evaluator's 7.2 s on
+        # 2,117 eval images), only to restate per-class recall and counts.
+        slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[overall, macro, per_class],
         # The model's compiled Keras metrics would each load the model
         # again (accuracy_metric.py); everything we report is listed above.

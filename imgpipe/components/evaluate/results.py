@@ -123,7 +123,7 @@ def overall_metrics(candidate, baseline) -> Dict[str, Dict[str, Optional[float]]
 
 def per_class_rows(candidate) -> List[dict]:
     """class_id, precision, recall (overall slice, binarised per class) and
-    the example count of the class's `label` slice."""
+    the class's example count (its row of the confusion matrix)."""
     rows: Dict[int, dict] = {}
     for sub, values in flat_metrics(candidate).items():
         match = re.fullmatch(r"classId:(\d+)(?:.*)", sub)
@@ -132,13 +132,9 @@ def per_class_rows(candidate) -> List[dict]:
                                   {"class_id": int(match.group(1))})
             row["precision"] = values.get("precision")
             row["recall"] = values.get("recall")
-    for key, _ in (candidate.slicing_metrics if candidate else []):
-        if len(key) == 1 and key[0][0] == "label":
-            class_id = int(key[0][1])
-            count = flat_metrics(candidate, key).get("", {}).get(
-                "example_count")
-            rows.setdefault(class_id, {"class_id": class_id})["count"] = (
-                int(count) if count is not None else None)
+    for class_id, counts in enumerate(confusion_matrix(candidate)):
+        rows.setdefault(class_id, {"class_id": class_id})["count"] = int(
+            sum(counts))
     return [rows[k] for k in sorted(rows)]
 
 
@@ -198,32 +194,33 @@ def gated_thresholds(result) -> Dict[str, Tuple[Optional[float], Optional[float]
 # -- Per-slice scalars and the confusion matrix straight from TFMA's
 # -- metrics/plots records (no eval_config needed): the KFP UI's metrics.
 
-def _slice_label(slice_key) -> Optional[str]:
-    """None for the overall slice, else the `label` feature's value."""
-    for single in slice_key.single_slice_keys:
-        if single.column == "label":
-            value = getattr(single, single.WhichOneof("kind"))
-            return value.decode() if isinstance(value, bytes) else str(value)
-    return None
+def _is_overall(slice_key) -> bool:
+    return not slice_key.single_slice_keys
 
 
 def evaluation_metrics(evaluation_uri: str, class_names: List[str],
                        model_name: str = CANDIDATE) -> Dict[str, float]:
-    """Overall and per-class scalars of one model from TFMA's output."""
+    """Overall and per-class scalars of one model from TFMA's output:
+    `accuracy`, `macro_f1_score`, `recall[cat]` (per-class metrics are
+    binarised per class id on the overall slice)."""
     from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
         import load_and_deserialize_metrics
 
     result: Dict[str, float] = {}
     for per_slice in load_and_deserialize_metrics(evaluation_uri):
-        label = _slice_label(per_slice.slice_key)
+        if not _is_overall(per_slice.slice_key):
+            continue
         for entry in per_slice.metric_keys_and_values:
             key = entry.key
             if key.model_name not in (model_name, "") or key.is_diff:
                 continue
             name = key.name
-            if label is not None:
-                shown = class_names[int(label)] if label.isdigit() and int(
-                    label) < len(class_names) else label
+            if key.aggregation_type.macro_average:
+                name = f"macro_{name}"
+            if key.sub_key.HasField("class_id"):
+                class_id = key.sub_key.class_id.value
+                shown = (class_names[class_id] if class_id < len(class_names)
+                         else str(class_id))
                 name = f"{name}[{shown}]"
             if entry.value.HasField("double_value"):
                 result[name] = round(entry.value.double_value.value, 6)
@@ -239,7 +236,7 @@ def kfp_confusion_matrix(evaluation_uri: str, class_names: List[str],
     size = len(class_names)
     rows = [[0] * size for _ in range(size)]
     for per_slice in load_and_deserialize_plots(evaluation_uri):
-        if _slice_label(per_slice.slice_key) is not None:
+        if not _is_overall(per_slice.slice_key):
             continue
         for entry in per_slice.plot_keys_and_values:
             if entry.key.model_name not in (model_name, ""):
