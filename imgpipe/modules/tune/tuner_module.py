@@ -6,6 +6,11 @@ as an artifact that the Trainer reads (modules/train/hyperparameters.py).
 """
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import keras_tuner
 import tensorflow as tf
 import tensorflow_transform as tft
@@ -56,10 +61,18 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
         seed=config.seed, directory=fn_args.working_dir,
         project_name="search", overwrite=True)
     batch = config.batch_size
+    # Every trial reads the same images: decoded once and cached on local
+    # disk (the working folder may be a bucket), not in memory. The search
+    # runs after this function returns, so the folder goes at exit.
+    cache = tempfile.mkdtemp(prefix="imgpipe-tune-cache-")
+    atexit.register(shutil.rmtree, cache, True)
     return TunerFnResult(tuner=tuner, fit_kwargs={
-        "x": datasets.batches(datasets.load(fn_args.train_files, transform),
-                              batch, training=True, seed=config.seed),
+        "x": datasets.batches(
+            datasets.load(fn_args.train_files, transform,
+                          os.path.join(cache, "train")),
+            batch, training=True, seed=config.seed),
         "validation_data": datasets.batches(
-            datasets.load(fn_args.eval_files, transform), batch,
-            training=False, seed=config.seed),
+            datasets.load(fn_args.eval_files, transform,
+                          os.path.join(cache, "eval")),
+            batch, training=False, seed=config.seed),
         "epochs": config.tune_epochs, "verbose": 2})
