@@ -155,6 +155,16 @@ def test_the_graph_decodes_and_scales_the_raw_images(tf, records, transform):
     assert min(bright) > 0.55 and max(dark) < 0.3   # pixels / 255
 
 
+def test_label_counts_fill_the_cache_and_reject_unknown_labels(
+        tf, records, transform, tmp_path):
+    from imgpipe.modules.train import datasets
+    cached = datasets.load(records, transform, str(tmp_path / "train"))
+    assert datasets.label_counts(cached, 2).tolist() == [150, 150]
+    assert any(path.name.startswith("train") for path in tmp_path.iterdir())
+    with pytest.raises(ValueError, match="Label 1 is outside the 1 classes"):
+        datasets.label_counts(cached, 1)
+
+
 def test_shuffle_buffer_is_bounded_in_bytes():
     from imgpipe.modules.train import datasets
     assert datasets.shuffle_buffer((28, 28, 1)) == datasets.SHUFFLE_BUFFER
