@@ -1,10 +1,10 @@
 """The floor: the same model, epochs and image count, no pipeline.
 
-Loads the digits PNGs with PIL into NumPy, resizes to the pipeline's input
-size, holds out 20 %, duplicates the train images once (the pipeline trains
-on each image plus one augmented copy), and trains the default model
-with the same architecture (the pipeline's default), optimiser, schedule,
-epochs and batch size, at the embedded digits' input size.
+Loads the digits PNGs with PIL into NumPy, resizes to the input size
+`imgpipe run` chooses, holds out 20 %, repeats each train image once per
+augmented copy the chooser asks for (the pipeline trains on each image plus
+its copies), and trains the model `imgpipe run` chooses with the same
+optimiser, schedule, epochs and batch size (benchmarks.common.chosen_config).
 
     python -m benchmarks.plain_keras DIGITS_DIR
 """
@@ -26,23 +26,22 @@ def main(root: Path) -> None:
     import tensorflow as tf
     from PIL import Image
 
+    from benchmarks.common import chosen_config
     from imgpipe.modules.train import models
     from imgpipe.modules.train.autograph_rules import skip_tf_keras
-    from imgpipe.modules.train.settings import TrainConfig
-    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE
 
     skip_tf_keras()
-    train = TrainConfig()
+    config = chosen_config(root)
+    train, size = config.train, config.transform.image_size
     paths = sorted(root.glob("*/*.png"))
     images = np.stack([np.asarray(Image.open(p), np.float32) for p in paths])
     labels = np.array([int(p.parent.name) for p in paths])
-    images = tf.image.resize(images[..., None] / 255.0,
-                             [DIGITS_IMAGE_SIZE, DIGITS_IMAGE_SIZE]).numpy()
+    images = tf.image.resize(images[..., None] / 255.0, [size, size]).numpy()
     order = np.random.default_rng(train.seed).permutation(len(labels))
     held_out = len(labels) // 5
     eval_idx, train_idx = order[:held_out], order[held_out:]
-    x_train = np.concatenate([images[train_idx]] * 2)
-    y_train = np.concatenate([labels[train_idx]] * 2)
+    x_train = np.concatenate([images[train_idx]] * (1 + config.augment.copies))
+    y_train = np.concatenate([labels[train_idx]] * (1 + config.augment.copies))
 
     tf.keras.utils.set_random_seed(train.seed)
     model = models.build(train.architecture, images.shape[1:], 10)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import mean_std, write_results
+from benchmarks.common import chosen_config, mean_std, write_results
 
 
 def split_pixels(examples_uri: str, split: str):
@@ -71,18 +71,11 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-    from imgpipe.config import PipelineConfig
-    from imgpipe.runners import auto_settings
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    from imgpipe.storage.files import list_tree, read_bytes
     from imgpipe.tools.digits import write_digits
     digits = write_digits(args.output / "digits")
-    # What `imgpipe run` chooses for the digits on this machine.
-    profile = auto_settings.profile_listing(
-        list_tree(str(digits)), (".png",), read_bytes)
-    config = auto_settings.apply(PipelineConfig(), auto_settings.choose(
-        profile, auto_settings.detect_hardware(), {}))
+    config = chosen_config(digits)   # what `imgpipe run` chooses here
     summary = run_pipeline(config, LocalLayout(digits, args.output))
     outputs = {n.node_id: n.outputs for n in summary.nodes}
     examples = outputs["ImageExampleGen"]["examples"][0].uri
