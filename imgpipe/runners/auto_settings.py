@@ -31,10 +31,14 @@ MIN_INPUT_SIDE = 16
 # Larger images (photos) are downscaled: the cost grows with the pixels,
 # and a small CNN from scratch gains little beyond this on a CPU.
 MAX_INPUT_SIDE = {"cpu": 96, "gpu": 224}
-# Up to this many training images (per CPU core pair) the residual CNN
-# with one augmented copy is affordable on a CPU: the embedded digits train
-# in ~15 s on 2 cores. Beyond it the classic small CNN on the real images
-# alone gives more accuracy per second (benchmarks/results/accuracy.md).
+# Up to this many training images (per CPU core pair, at 16x16 inputs) the
+# residual CNN with one augmented copy is affordable on a CPU: the embedded
+# digits train in ~15 s on 2 cores. Beyond it the classic small CNN on the
+# real images alone gives more accuracy per second (benchmarks/results/
+# accuracy.md). Larger inputs cost more per image: this count and the
+# small-data pass budget below shrink with the pixels (_pixel_share), so a
+# few hundred 96x96 photos do not train the residual CNN for 30 epochs (570 s
+# for 360 photos on 2 cores, measured before the scaling).
 SMALL_DATA_IMAGES_PER_2_CPUS = 4000
 # Small data on a CPU: a budget of image passes (augmented copies included)
 # rather than a fixed epoch count, so a few hundred images still get enough
@@ -177,7 +181,8 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
     device = "gpu" if hardware.gpus else "cpu"
     chosen: Dict[str, Tuple[object, str]] = {}
     chosen.update(_input_size(profile, device))
-    chosen.update(_regime(profile, hardware))
+    size = explicit.get("image_size") or chosen["image_size"][0]
+    chosen.update(_regime(profile, hardware, int(size)))
     reasons = []
     for name, (value, why) in chosen.items():
         if name in explicit and explicit[name] is not None:
@@ -209,7 +214,15 @@ def _input_size(profile: Optional[DataProfile], device: str) -> dict:
     return {"image_size": (size, why), "channels": (profile.channels, colour)}
 
 
-def _regime(profile: Optional[DataProfile], hardware: Hardware) -> dict:
+def _pixel_share(size: int) -> float:
+    """Cost of one image pass at `size` relative to the 16x16 inputs the
+    small-data rules were measured at (convolution cost grows with the
+    pixels)."""
+    return (MIN_INPUT_SIDE / max(size, MIN_INPUT_SIDE)) ** 2
+
+
+def _regime(profile: Optional[DataProfile], hardware: Hardware,
+            size: int) -> dict:
     images = profile.images if profile else 0
     if hardware.gpus:
         copies = 1 if images <= GPU_COPIES_UP_TO else 0
@@ -222,27 +235,29 @@ def _regime(profile: Optional[DataProfile], hardware: Hardware) -> dict:
                 "copies": (copies, f"{images} images on {where}: "
                            + ("one augmented copy each" if copies else
                               "enough real variety, no offline copies"))}
-    small = SMALL_DATA_IMAGES_PER_2_CPUS * max(1, hardware.cpus // 2)
+    small = int(SMALL_DATA_IMAGES_PER_2_CPUS * max(1, hardware.cpus // 2)
+                * _pixel_share(size))
     where = f"{hardware.cpus} CPU cores, no GPU"
+    at_size = "" if size <= MIN_INPUT_SIDE else f" at {size}x{size}"
     if images <= small:
         copies = 1
         passes_per_epoch = max(1, round(images * TRAIN_SHARE * (1 + copies)))
+        passes = int(SMALL_DATA_PASSES * _pixel_share(size))
         low, high = SMALL_DATA_EPOCHS
-        epochs = max(low, min(high, math.ceil(SMALL_DATA_PASSES
-                                              / passes_per_epoch)))
+        epochs = max(low, min(high, math.ceil(passes / passes_per_epoch)))
         return {"architecture": ("residual_cnn", f"{images} images <= "
-                                 f"{small} on {where}: the stronger model "
-                                 "is affordable and needed to be exact"),
-                "epochs": (epochs, f"small data set: about "
-                           f"{SMALL_DATA_PASSES:,} image passes in all "
-                           f"({low} to {high} epochs) measured enough"),
+                                 f"{small}{at_size} on {where}: the stronger "
+                                 "model is affordable and needed to be exact"),
+                "epochs": (epochs, f"small data set: about {passes:,} image "
+                           f"passes{at_size} in all ({low} to {high} epochs; "
+                           f"{SMALL_DATA_PASSES:,} at 16x16 measured enough)"),
                 "batch_size": (32, "small data set: more updates per epoch"),
                 "copies": (copies, "small data set: one augmented copy per "
                            "train image adds variety")}
     epochs = max(MIN_EPOCHS, min(10, math.ceil(IMAGE_PASSES / images)))
-    return {"architecture": ("small_cnn", f"{images} images > {small} on "
-                             f"{where}: the classic small CNN gives the most "
-                             "accuracy per second"),
+    return {"architecture": ("small_cnn", f"{images} images > {small}"
+                             f"{at_size} on {where}: the classic small CNN "
+                             "gives the most accuracy per second"),
             "epochs": (epochs, f"{images} images: about {IMAGE_PASSES:,} "
                        "image passes in all (at least "
                        f"{MIN_EPOCHS} epochs) reach the plain 10-epoch "

@@ -65,7 +65,27 @@ def test_gpu_branch_uses_the_residual_cnn_and_large_batches():
 
 
 def test_more_cores_keep_the_stronger_model_for_more_images():
-    assert choose(GREY_10K, Hardware(gpus=0, cpus=8), {}).architecture == \
+    many_small = DataProfile(images=10_000, classes=10, side=16, channels=1)
+    assert choose(many_small, CPU2, {}).architecture == "small_cnn"
+    assert choose(many_small, Hardware(gpus=0, cpus=8), {}).architecture == \
+        "residual_cnn"
+
+
+def test_larger_inputs_shrink_the_small_data_regime_and_its_passes():
+    """The small-data rules were measured at 16x16; a pass over a 96x96
+    photo costs 36 times as much, so a few hundred photos get the fast
+    regime and a hundred get the floor of epochs, not 30."""
+    few_photos = DataProfile(images=360, classes=3, side=240, channels=3)
+    choice = choose(few_photos, CPU2, {})
+    assert (choice.image_size, choice.architecture, choice.copies) == (
+        96, "small_cnn", 0)
+    assert choice.epochs <= 10
+    hundred = choose(DataProfile(100, 3, 240, 3), CPU2, {})
+    assert (hundred.architecture, hundred.epochs) == (
+        "residual_cnn", auto_settings.SMALL_DATA_EPOCHS[0])
+    assert "at 96x96" in " ".join(hundred.reasons)
+    # An explicit input size is what the cost is judged at.
+    assert choose(few_photos, CPU2, {"image_size": 16}).architecture == \
         "residual_cnn"
 
 
