@@ -24,8 +24,7 @@ import typer
 from rich.console import Console
 
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
-                            PipelineConfig, PushConfig, TrainConfig,
-                            TransformConfig)
+                            PipelineConfig, PushConfig, TrainConfig)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
@@ -95,6 +94,7 @@ def run(
                     "exist (their cache and blessed baseline are lost)."),
 ) -> None:
     """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
+    from imgpipe.runners import auto_settings
     from imgpipe.runners.local import preflight
     from imgpipe.cli.report import print_summary
 
@@ -113,14 +113,12 @@ def run(
         "architecture": architecture, "epochs": epochs,
         "batch_size": batch_size})
     try:
-        config = PipelineConfig(
+        # The chooser's settings (explicit options among them) go in
+        # through `auto_settings.apply`, as on Kubeflow.
+        config = auto_settings.apply(PipelineConfig(
             model_name=model_name,
-            transform=TransformConfig(image_size=auto.image_size,
-                                      channels=auto.channels),
-            augment=AugmentConfig(copies=auto.copies,
-                                  rebalance_to=rebalance_to),
-            train=TrainConfig(epochs=auto.epochs, batch_size=auto.batch_size,
-                              architecture=auto.architecture, seed=seed,
+            augment=AugmentConfig(rebalance_to=rebalance_to),
+            train=TrainConfig(seed=seed,
                               online_augmentation=online_augmentation,
                               time_budget_s=budget_s,
                               early_stopping_patience=early_stopping),
@@ -129,7 +127,7 @@ def run(
                                      else {})),
             edge=EdgeConfig(enabled=edge_export),
             push=PushConfig(auto_promote=auto_promote),
-            enable_cache=not no_cache)
+            enable_cache=not no_cache), auto)
     except SettingsError as error:
         _fail(str(error), 2)
     layout = LocalLayout(data, output)
