@@ -50,7 +50,8 @@ def beam_seconds(examples: Path, config, out: Path, *options: str) -> float:
     from imgpipe.components.augment import beam_augment
     started = time.perf_counter()
     with beam.Pipeline(options=PipelineOptions(list(options))) as pipeline:
-        beam_augment.build(pipeline, str(examples), str(out), config, 42)
+        beam_augment.build(pipeline, str(examples / "Split-train"),
+                           str(out / "Split-train"), config, 42)
     return time.perf_counter() - started
 
 

@@ -69,19 +69,16 @@ def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
         yield copy.SerializeToString(deterministic=True)
 
 
-def split_folder(uri: str, split: str) -> str:
-    return os.path.join(uri, f"Split-{split}")
-
-
-def build(pipeline: beam.Pipeline, input_uri: str, output_uri: str,
+def build(pipeline: beam.Pipeline, train_folder: str, output_folder: str,
           config: AugmentConfig, seed: int) -> None:
+    """Reads the train split's files in `train_folder`, writes the originals
+    and their copies to `output_folder`."""
     originals = pipeline | "ReadTrain" >> beam.io.ReadFromTFRecord(
-        os.path.join(split_folder(input_uri, "train"), "*"))
+        os.path.join(train_folder, "*"))
     counts = (originals
               | "Labels" >> beam.Map(_label)
               | "CountPerClass" >> beam.combiners.Count.PerElement())
     train = originals | "Augment" >> beam.FlatMap(
         augmented_copies, config, seed, counts=beam.pvalue.AsDict(counts))
     _ = train | "WriteTrain" >> beam.io.WriteToTFRecord(
-        os.path.join(split_folder(output_uri, "train"), "data_tfrecord"),
-        file_name_suffix=".gz")
+        os.path.join(output_folder, "data_tfrecord"), file_name_suffix=".gz")

@@ -32,17 +32,21 @@ def Augment(examples: InputArtifact[Examples],
     from imgpipe.storage.artifact_files import copy_folder
 
     config = from_json(AugmentConfig, augment_config)
-    if config.adds_images:
-        with beam_pipeline as pipeline:
-            beam_augment.build(pipeline, examples.uri,
-                               augmented_examples.uri, config, seed)
-    else:
-        copy_folder(beam_augment.split_folder(examples.uri, "train"),
-                    beam_augment.split_folder(augmented_examples.uri, "train"))
-    copy_folder(beam_augment.split_folder(examples.uri, "eval"),
-                beam_augment.split_folder(augmented_examples.uri, "eval"))
     augmented_examples.split_names = artifact_utils.encode_split_names(
         ["train", "eval"])
+
+    def split(artifact, name: str) -> str:
+        return artifact_utils.get_split_uri([artifact], name)
+
+    if config.adds_images:
+        with beam_pipeline as pipeline:
+            beam_augment.build(pipeline, split(examples, "train"),
+                               split(augmented_examples, "train"), config,
+                               seed)
+    else:
+        copy_folder(split(examples, "train"),
+                    split(augmented_examples, "train"))
+    copy_folder(split(examples, "eval"), split(augmented_examples, "eval"))
     examples_utils.set_payload_format(augmented_examples,
                                       example_gen_pb2.FORMAT_TF_EXAMPLE)
     # The vocabulary travels with the examples it describes.

@@ -13,10 +13,13 @@ from typing import Iterable, List, Optional
 import pandas as pd
 
 from imgpipe.components.data_gate import drift
+from imgpipe.components.image_example_gen.tfrecords import CONTRACT
 
 METADATA_COLUMNS = ("image_id", "label", "label_name", "format", "height",
                     "width", "channels", "byte_size", "content_hash")
-INT_COLUMNS = ("label", "height", "width", "channels", "byte_size")
+# Integer columns, as the raw contract ExampleGen checks declares them.
+INT_COLUMNS = tuple(name for name in METADATA_COLUMNS
+                    if CONTRACT[name] == "int64_list")
 PARSE_BATCH = 1024
 
 

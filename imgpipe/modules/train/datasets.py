@@ -17,6 +17,7 @@ SHUFFLE_BUFFER = 10_000
 SHUFFLE_BUFFER_BYTES = 64 * 2**20
 # Hash buckets for the holdout slice: fine enough for fractions like 0.1.
 HOLDOUT_BUCKETS = 1000
+# Labels per step of the counting pass (label_counts).
 COUNT_BATCH = 4096
 # Raw examples per call of the Transform graph: large enough that the call's
 # overhead is small, small enough that a batch of decoded photos is not.
