@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PYTHON := $(shell ls $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | tail -n1 || true)$(if $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*),,$(shell command -v python$(PYTHON_VERSION) 2>/dev/null))
 
-.PHONY: run test setup bench clean serve
+.PHONY: run test test-fast setup bench clean serve
 
 setup: $(VENV)/.synced
 
@@ -32,8 +32,11 @@ run: setup  ## The whole pipeline on the embedded digits data.
 serve: setup  ## TF Serving's REST API over the pushed models, on 127.0.0.1:8501.
 	$(VENV)/bin/imgpipe serve $(ARGS)
 
-test: setup  ## Unit, integration and end-to-end tests.
+test: setup  ## Unit, integration and end-to-end tests (what CI runs).
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup  ## The unit tests only: seconds, for the edit-test loop.
+	$(VENV)/bin/python -m pytest tests/unit $(PYTEST_ARGS)
 
 bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.pipeline_bench

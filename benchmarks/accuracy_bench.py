@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -99,7 +98,7 @@ def main() -> None:
     parser.add_argument("--reuse-tfx-mnist", action="store_true",
                         help="Take TFX's MNIST figure from the last report.")
     args = parser.parse_args()
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
 
     work = Path(tempfile.mkdtemp(prefix="accuracy-bench-"))
     grey = write_grey_digits(work / "grey")

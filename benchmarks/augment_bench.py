@@ -1,6 +1,6 @@
 """Augmentation throughput: the Beam component's pipeline vs a plain loop.
 
-Both apply the same operations (`imgpipe/components/augment/ops.py`) to the same
+Both apply the same operations (`components/imgpipe_components/augment/ops.py`) to the same
 train images with the same seeds; the ratio is the cost of running them as
 a Beam pipeline (DirectRunner, in-process) rather than a Python loop.
 
@@ -21,8 +21,8 @@ def examples_dir(work: Path) -> Path:
     """The digits as raw-contract TFRecords in Split-train/ and Split-eval/."""
     import tensorflow as tf
 
-    from imgpipe.components.image_example_gen import image_records
-    from imgpipe.tools.digits import write_digits
+    from imgpipe_components.image_example_gen import image_records
+    from imgpipe.digits import write_digits
     digits = write_digits(work / "digits")
     vocabulary = image_records.class_folders(str(digits))
     for split in ("train", "eval"):
@@ -47,7 +47,7 @@ def beam_seconds(examples: Path, config, out: Path, *options: str) -> float:
     import apache_beam as beam
     from apache_beam.options.pipeline_options import PipelineOptions
 
-    from imgpipe.components.augment import beam_augment
+    from imgpipe_components.augment import beam_augment
     started = time.perf_counter()
     with beam.Pipeline(options=PipelineOptions(list(options))) as pipeline:
         beam_augment.build(pipeline, str(examples / "Split-train"),
@@ -58,7 +58,7 @@ def beam_seconds(examples: Path, config, out: Path, *options: str) -> float:
 def loop_seconds(examples: Path, config) -> float:
     import tensorflow as tf
 
-    from imgpipe.components.augment.beam_augment import augmented_copies
+    from imgpipe_components.augment.beam_augment import augmented_copies
     started = time.perf_counter()
     records = tf.data.TFRecordDataset(
         [str(p) for p in (examples / "Split-train").glob("*")],
@@ -74,7 +74,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--copies", type=int, default=4)
     args = parser.parse_args()
-    from imgpipe.components.augment.settings import AugmentConfig
+    from imgpipe_components.augment.settings import AugmentConfig
     config = AugmentConfig(copies=args.copies)
     work = Path(tempfile.mkdtemp(prefix="augment-bench-"))
     examples = examples_dir(work)

@@ -67,8 +67,8 @@ def chosen_config(data_root: Path):
     """The PipelineConfig `imgpipe run` builds for a class-folder tree on
     this machine (the chooser's settings, nothing overridden)."""
     from imgpipe.config import PipelineConfig
-    from imgpipe.runners import auto_settings
-    from imgpipe.storage.files import list_tree, read_bytes
+    from imgpipe import auto_settings
+    from imgpipe_components.storage.files import list_tree, read_bytes
     profile = auto_settings.profile_listing(
         list_tree(str(data_root)), (".png",), read_bytes)
     return auto_settings.apply(PipelineConfig(), auto_settings.choose(

@@ -1,7 +1,7 @@
 """Training throughput on CIFAR-10-shaped data, on the GPUs when present.
 
 Trains the pipeline's default architecture with the Trainer's own strategy
-and precision code (`imgpipe/modules/train/hardware.py`: MirroredStrategy over
+and precision code (`components/imgpipe_components/train/hardware.py`: MirroredStrategy over
 every GPU, mixed_float16) on 32x32x3 images in 10 classes: the real
 CIFAR-10 training batches when `--cifar DIR` points at
 `cifar-10-batches-py`, otherwise synthetic images. Reports images per
@@ -14,22 +14,18 @@ float32 only, as the reference, and says so.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 from pathlib import Path
 from typing import Optional
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from benchmarks.common import write_results  # noqa: E402
+from benchmarks.common import write_results
 
 
 def cifar_or_synthetic(cifar: Optional[Path], count: int):
     if cifar is not None:   # through the product's restricted unpickler
-        from imgpipe.components.image_example_gen import cifar as reader
+        from imgpipe_components.image_example_gen import cifar as reader
         images, labels = [], []
         for path in sorted(cifar.glob("data_batch_*")):
             pixels, batch_labels = reader.pixels_and_labels(
@@ -47,9 +43,9 @@ def throughput(images, labels, mixed_precision: bool, epochs: int,
                batch_size: int) -> dict:
     import tensorflow as tf
 
-    from imgpipe.modules.train import hardware, models
-    from imgpipe.modules.train.trainer_module import ImagesPerSecond
-    from imgpipe.modules.train.settings import TrainConfig
+    from imgpipe_components.train import hardware, models
+    from imgpipe_components.train.trainer_module import ImagesPerSecond
+    from imgpipe_components.train.settings import TrainConfig
 
     tf.keras.mixed_precision.set_global_policy("float32")
     strategy = hardware.strategy_for_devices(mixed_precision)

@@ -30,9 +30,9 @@ def write_grey_digits(root: Path, copies: int = 5) -> Path:
         return root
     from PIL import Image
 
-    from imgpipe.components.augment import ops
-    from imgpipe.components.augment.settings import AugmentConfig
-    from imgpipe.tools.digits import digit_pixels
+    from imgpipe_components.augment import ops
+    from imgpipe_components.augment.settings import AugmentConfig
+    from imgpipe.digits import digit_pixels
 
     config = AugmentConfig()
     root.parent.mkdir(parents=True, exist_ok=True)

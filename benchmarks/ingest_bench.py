@@ -12,7 +12,6 @@ latency, not a real bucket's.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import tempfile
 import time
@@ -43,8 +42,8 @@ def synthetic_tree(root: Path, images: int, classes: int = 10) -> Path:
 def ingest_seconds(input_base: str, output: Path, threads: int) -> float:
     from tfx.types import standard_artifacts
 
-    from imgpipe.components.image_example_gen.executor import Executor
-    from imgpipe.components.image_example_gen.settings import IngestConfig
+    from imgpipe_components.image_example_gen.executor import Executor
+    from imgpipe_components.image_example_gen.settings import IngestConfig
     from tests.ingest.harness import example_gen_properties
     properties = example_gen_properties(          # the real factory
         input_base, IngestConfig(gcs_read_threads=threads))
@@ -56,7 +55,7 @@ def ingest_seconds(input_base: str, output: Path, threads: int) -> float:
 
 
 def listing_seconds(input_base: str) -> float:
-    from imgpipe.storage import files as storage
+    from imgpipe_components.storage import files as storage
     started = time.perf_counter()
     storage.list_tree(input_base)
     return time.perf_counter() - started
@@ -95,7 +94,7 @@ def gcs_cases(name: str, uri: str, images: int, work: Path, repeats: int,
 
 
 def run(repeats: int, synthetic: int, work: Path) -> Dict[str, object]:
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
     from tests.ingest.harness import start_emulator, stop_emulator
     digits = write_digits(work / "digits")
     cifar_sized = synthetic_tree(work / "synthetic", synthetic)
@@ -167,7 +166,6 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--synthetic", type=int, default=6000)
     args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     with tempfile.TemporaryDirectory() as work:
         payload = run(args.repeats, args.synthetic, Path(work))
     print(write_results("ingest", payload, markdown(payload)))

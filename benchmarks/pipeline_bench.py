@@ -56,8 +56,8 @@ def component_seconds(output: Path) -> dict:
 
 def scaled_data(source: Path, factor: int, target: Path) -> Path:
     """`factor` x the images: each original plus factor-1 augmented copies."""
-    from imgpipe.components.augment import ops
-    from imgpipe.components.augment.settings import AugmentConfig
+    from imgpipe_components.augment import ops
+    from imgpipe_components.augment.settings import AugmentConfig
     config = AugmentConfig()
     shutil.copytree(source, target)
     for image in sorted(target.glob("*/*.png")):
@@ -141,7 +141,7 @@ def main() -> None:
     parser.add_argument("--growth-only", action="store_true",
                         help="Only the cost growth (peak memory) runs.")
     args = parser.parse_args()
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
 
     work = Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
     digits = write_digits(work / "digits")

@@ -11,13 +11,10 @@ optimiser, schedule, epochs and batch size (benchmarks.common.chosen_config).
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 
 
 def main(root: Path) -> None:
@@ -27,8 +24,8 @@ def main(root: Path) -> None:
     from PIL import Image
 
     from benchmarks.common import chosen_config
-    from imgpipe.modules.train import models
-    from imgpipe.modules.train.autograph_rules import skip_tf_keras
+    from imgpipe_components.train import models
+    from imgpipe_components.train.autograph_rules import skip_tf_keras
 
     skip_tf_keras()
     config = chosen_config(root)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import statistics
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ def split_pixels(examples_uri: str, split: str):
     """8x8 digits back on scikit-learn's 0..16 scale, and labels."""
     from PIL import Image
 
-    from imgpipe.components.edge_export.export import read_split
+    from imgpipe_components.edge_export.export import read_split
     images, labels = read_split(Path(examples_uri), split)
     pixels = [np.asarray(Image.open(io.BytesIO(data)), np.float64).reshape(-1)
               * 16.0 / 255.0 for data in images]
@@ -46,7 +45,7 @@ def trainer_accuracy(node_outputs: dict, config, seed: int) -> dict:
 
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from imgpipe.modules.train.trainer_module import run_fn
+    from imgpipe_components.train.trainer_module import run_fn
     examples = node_outputs["Augment"]["augmented_examples"][0].uri
     work = Path(tempfile.mkdtemp(prefix="quality-"))
     custom = {**dataclasses.asdict(config.train), "seed": seed}   # as sent
@@ -69,11 +68,10 @@ def main() -> None:
     parser.add_argument("--output", type=Path,
                         default=Path(tempfile.mkdtemp(prefix="quality-run-")))
     args = parser.parse_args()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
     digits = write_digits(args.output / "digits")
     config = chosen_config(digits)   # what `imgpipe run` chooses here
     summary = run_pipeline(config, LocalLayout(digits, args.output))

@@ -17,12 +17,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
 STARTED = time.perf_counter()
 
 
@@ -78,7 +75,7 @@ def main() -> None:
     args = parser.parse_args()
     import tensorflow as tf
 
-    from imgpipe.modules.train.autograph_rules import skip_tf_keras
+    from imgpipe_components.train.autograph_rules import skip_tf_keras
     skip_tf_keras()   # the same tracing fix the pipeline's Trainer gets
     x_train, y_train, x_eval, y_eval = load(args.root, args.size, tf)
     tf.keras.utils.set_random_seed(args.seed)

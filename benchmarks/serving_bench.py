@@ -44,7 +44,7 @@ def digit_pngs(count: int) -> List[bytes]:
     """Real digits (scikit-learn's), encoded as the pipeline stores them."""
     from PIL import Image
 
-    from imgpipe.tools.digits import digit_pixels
+    from imgpipe.digits import digit_pixels
 
     encoded = []
     for image in digit_pixels()[0][:count]:
@@ -254,7 +254,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     from benchmarks.serving_report import render
-    from imgpipe.model_store.in_service import version_in_service
+    from imgpipe_components.model_store.in_service import version_in_service
 
     args = parse_args(argv)
     load_at_start = os.getloadavg()

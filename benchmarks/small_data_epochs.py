@@ -1,5 +1,5 @@
 """How few epochs the small-data default needs: the evidence behind
-`SMALL_DATA_PASSES` in imgpipe/runners/auto_settings.py.
+`SMALL_DATA_PASSES` in pipelines/imgpipe/auto_settings.py.
 
 Runs the pipeline once per augmentation setting on the embedded digits (for
 its split and its Transform output), then trains the pipeline's own Trainer
@@ -33,7 +33,7 @@ def main() -> None:
                                 TransformConfig)
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
-    from imgpipe.tools.digits import DIGITS_IMAGE_SIZE, write_digits
+    from imgpipe.digits import DIGITS_IMAGE_SIZE, write_digits
 
     work = Path(tempfile.mkdtemp(prefix="small-data-epochs-"))
     digits = write_digits(work / "digits")
@@ -78,7 +78,7 @@ def main() -> None:
 {table}
 
 The default on the digits is the cheapest row that is exact for every seed
-(imgpipe/runners/auto_settings.py: `SMALL_DATA_PASSES`).
+(pipelines/imgpipe/auto_settings.py: `SMALL_DATA_PASSES`).
 """
     path = write_results("small_data_epochs", {"runs": rows}, markdown)
     print(path.read_text())

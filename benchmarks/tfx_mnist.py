@@ -14,11 +14,9 @@ is the timed process and prints one JSON line with the eval accuracy.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def write(work: Path) -> None:
@@ -26,7 +24,7 @@ def write(work: Path) -> None:
     import tensorflow as tf
     from PIL import Image
 
-    from imgpipe.tools.digits import digit_pixels
+    from imgpipe.digits import digit_pixels
 
     (work / "data").mkdir(parents=True, exist_ok=True)
     with tf.io.TFRecordWriter(str(work / "data" / "digits.tfrecord")) as out:

@@ -7,18 +7,14 @@ model (end-to-end, serving, CLI), so the suite pays for training once.
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import warnings
 from pathlib import Path
 
 import pytest
 
-import imgpipe  # noqa: F401  - binds tf.keras to Keras 2 before any test
-                 # module imports TFMA or TensorFlow, whatever the test order
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-warnings.filterwarnings("ignore", category=FutureWarning)
+# The process set-up (Keras 2 for tf.keras, quiet TensorFlow) before any test
+# module imports TFMA or TensorFlow, whatever the test order.
+import imgpipe_components  # noqa: F401
 
 # Small but real: 60 digits per class, 3 epochs, 16x16 inputs, with the
 # optional TFLite exports so the model report shows every section.
@@ -39,7 +35,7 @@ class PipelineRun:
 
 def write_digit_subset(root: Path, per_class: int) -> Path:
     """The first `per_class` digits of each class, as a class-folder tree."""
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
     full = write_digits(root.parent / "digits_full")
     for class_dir in sorted(full.iterdir()):
         target = root / class_dir.name

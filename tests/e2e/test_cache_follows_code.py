@@ -3,7 +3,7 @@ output, and nothing upstream: checked in ML Metadata on a real re-run.
 
 The edit is simulated at the one place code reaches the cache key
 (`code_fingerprint.fingerprint_of`): Augment's fingerprint changes as an
-edit of components/augment/ops.py changes it (tests/unit/
+edit of components/imgpipe_components/augment/ops.py changes it (tests/unit/
 test_code_fingerprint.py shows that edit changes exactly that node).
 """
 from __future__ import annotations
@@ -24,9 +24,9 @@ def test_an_augment_edit_reruns_augment_and_downstream_only(
 
     original = code_fingerprint.fingerprint_of
 
-    def edited(modules, root=code_fingerprint.ROOT):
-        value = original(modules, root)
-        if "imgpipe.components.augment.component" in modules:
+    def edited(modules, roots=code_fingerprint.ROOTS):
+        value = original(modules, roots)
+        if "imgpipe_components.augment.component" in modules:
             return value[:-4] + "edit"
         return value
 

@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from imgpipe.components.data_gate.errors import DataValidationError
+from imgpipe_components.data_gate.errors import DataValidationError
 
 pytestmark = pytest.mark.e2e
 

@@ -24,7 +24,7 @@ def shuffled_labels(source, target):
 
 def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
         pipeline_run, digits_subset, tmp_path):
-    from imgpipe.model_store import current_labels
+    from imgpipe_components.model_store import current_labels
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe.runners.local.runner import run_pipeline
 

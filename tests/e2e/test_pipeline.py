@@ -39,7 +39,7 @@ def test_unchanged_inputs_are_served_from_cache(pipeline_run):
 
 
 def test_splits_are_deterministic_and_disjoint(pipeline_run):
-    from imgpipe.components.data_gate.metadata_table import read_metadata
+    from imgpipe_components.data_gate.metadata_table import read_metadata
     examples = next(n for n in pipeline_run.first.nodes
                     if n.node_id == "ImageExampleGen").outputs["examples"][0]
     train = read_metadata(examples.uri, "train")
@@ -96,7 +96,7 @@ def test_transform_groups_each_augmented_copy_with_its_original(pipeline_run):
 
     import tensorflow_transform as tft
 
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     outputs = {n.node_id: n.outputs for n in pipeline_run.first.nodes}
     examples = outputs["Augment"]["augmented_examples"][0].uri
     transform = tft.TFTransformOutput(

@@ -58,7 +58,7 @@ def loop_config():
 @pytest.fixture(scope="module")
 def loop(tmp_path_factory):
     from imgpipe.runners.local.layout import LocalLayout
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
 
     work = tmp_path_factory.mktemp("loop")
     return (loop_config(), LocalLayout(work / "data", work / "output"),
@@ -66,9 +66,9 @@ def loop(tmp_path_factory):
 
 
 def test_the_loop(loop):
-    from imgpipe.model_store import (current_labels, promote, rollback,
+    from imgpipe_components.model_store import (current_labels, promote, rollback,
                                      show_history)
-    from imgpipe.model_store.versions import source_model, version_uri
+    from imgpipe_components.model_store.versions import source_model, version_uri
     from imgpipe.runners.local.runner import run_pipeline
 
     config, layout, digits = loop

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 def kfp(tmp_path_factory):
     from imgpipe.runners.kubeflow.runner import compile_pipeline
     from imgpipe.runners.kubeflow.settings import KubeflowConfig
-    from imgpipe.tools.digits import write_digits
+    from imgpipe.digits import write_digits
 
     work = tmp_path_factory.mktemp("kfp-loop")
     config = loop_config()
@@ -43,7 +43,7 @@ def baseline_version(run) -> int:
 
 
 def test_the_loop_through_the_compiled_spec(kfp):
-    from imgpipe.model_store import current_labels, promote, rollback
+    from imgpipe_components.model_store import current_labels, promote, rollback
 
     compiled, work, digits = kfp
     data, serving = work / "data", work / "serving" / "digits"

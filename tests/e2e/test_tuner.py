@@ -12,8 +12,8 @@ def test_tuner_search_finds_hyperparameters_the_trainer_applies(
         pipeline_run, tmp_path):
     from tfx.components.trainer.fn_args_utils import FnArgs
 
-    from imgpipe.modules.train.hyperparameters import apply_hyperparameters
-    from imgpipe.modules.tune.tuner_module import tuner_fn
+    from imgpipe_components.train.hyperparameters import apply_hyperparameters
+    from imgpipe_components.tune.tuner_module import tuner_fn
     from imgpipe.pipeline import trainer_custom_config
 
     outputs = {n.node_id: n.outputs for n in pipeline_run.first.nodes}

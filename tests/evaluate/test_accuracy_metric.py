@@ -5,8 +5,8 @@ import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.metrics import metric_types
 
-from imgpipe.components.evaluate.accuracy_metric import SparseCategoricalAccuracy
-from imgpipe.components.evaluate.names import ACCURACY
+from imgpipe_components.evaluate.accuracy_metric import SparseCategoricalAccuracy
+from imgpipe_components.evaluate.names import ACCURACY
 
 
 def _inputs(label, prediction, weight=1.0):

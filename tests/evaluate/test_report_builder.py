@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import json
 
-from imgpipe.components.model_report.decision import build_decision, threshold_check
-from imgpipe.components.model_report.html import (build_report_html,
+from imgpipe_components.model_report.decision import build_decision, threshold_check
+from imgpipe_components.model_report.html import (build_report_html,
                                           confusion_matrix_png)
-from imgpipe.components.evaluate.results import (confusion_matrix,
+from imgpipe_components.evaluate.results import (confusion_matrix,
                                                  overall_metrics,
                                                  per_class_rows)
 
@@ -92,7 +92,7 @@ def test_report_html_is_self_contained():
 
 
 def test_macro_metric_names_are_readable():
-    from imgpipe.components.evaluate.results import metric_name
+    from imgpipe_components.evaluate.results import metric_name
     assert metric_name("macro_average: true\n_f1_score") == "macro_f1_score"
     assert metric_name("example_count") == "example_count"
 
@@ -100,8 +100,8 @@ def test_macro_metric_names_are_readable():
 def test_eval_config_gates_macro_metrics_only_when_configured():
     from tensorflow_model_analysis.metrics import metric_specs
 
-    from imgpipe.components.evaluate.eval_config import build_eval_config
-    from imgpipe.components.evaluate.settings import EvalConfig
+    from imgpipe_components.evaluate.eval_config import build_eval_config
+    from imgpipe_components.evaluate.settings import EvalConfig
 
     def gated(config):
         eval_config = build_eval_config(config)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.components.edge_export.export import (METADATA, REPORT, EdgeExportError,
+from imgpipe_components.edge_export.export import (METADATA, REPORT, EdgeExportError,
                                            export_version)
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgpipe.tools.gradcam import ExplainError, GradCam
+from imgpipe_components.model_report.gradcam import ExplainError, GradCam
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 

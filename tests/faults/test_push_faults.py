@@ -15,8 +15,8 @@ import shutil
 
 import pytest
 
-from imgpipe.components.push import executor
-from imgpipe.model_store import versions
+from imgpipe_components.push import executor
+from imgpipe_components.model_store import versions
 from tests.serving.helpers import SteadyLoad, running_server, served_version
 
 pytestmark = pytest.mark.timeout(300)

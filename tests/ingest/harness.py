@@ -40,9 +40,9 @@ def example_gen_properties(input_base: str, ingest=None, train_buckets=8,
 
     import dataclasses
 
-    from imgpipe.components.image_example_gen.component import (
+    from imgpipe_components.image_example_gen.component import (
         detect_format, image_example_gen)
-    from imgpipe.components.image_example_gen.settings import IngestConfig
+    from imgpipe_components.image_example_gen.settings import IngestConfig
 
     # As the local runner does: the format detected before the graph is built.
     ingest = dataclasses.replace(ingest or IngestConfig(),
@@ -58,7 +58,7 @@ def example_gen_properties(input_base: str, ingest=None, train_buckets=8,
 def simulate_driver(properties: dict) -> dict:
     """What our ExampleGen's driver (TFX's FileBasedDriver, tolerant of
     unreadable files) does before the executor on local runs."""
-    from imgpipe.components.image_example_gen.driver import \
+    from imgpipe_components.image_example_gen.driver import \
         ReadableFilesDriver
     from tfx.orchestration import data_types
 
@@ -72,8 +72,8 @@ def simulate_driver(properties: dict) -> dict:
 def run_executor(properties: dict, output: Path) -> Ingested:
     from tfx.types import standard_artifacts
 
-    from imgpipe.components.data_gate.metadata_table import read_metadata
-    from imgpipe.components.image_example_gen.executor import (Executor,
+    from imgpipe_components.data_gate.metadata_table import read_metadata
+    from imgpipe_components.image_example_gen.executor import (Executor,
                                                        read_quarantine)
     import pandas as pd
 
@@ -135,7 +135,7 @@ class Emulator:
 
 def point_client_at(url: Optional[str]) -> None:
     """Sets STORAGE_EMULATOR_HOST and drops the cached client."""
-    from imgpipe.storage import files as storage
+    from imgpipe_components.storage import files as storage
     if url is None:
         os.environ.pop("STORAGE_EMULATOR_HOST", None)
     else:

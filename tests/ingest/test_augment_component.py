@@ -20,7 +20,7 @@ def ingested(tmp_path_factory):
 def _run_augment(ingested, output: Path, **settings) -> Path:
     from tfx.types import standard_artifacts
 
-    from imgpipe.components.augment.component import Augment
+    from imgpipe_components.augment.component import Augment
     report = standard_artifacts.ExampleValidationMetrics()
     report.uri = str(output / "gate_report")
     augmented = standard_artifacts.Examples()
@@ -67,7 +67,7 @@ def test_copies_double_the_train_split_and_leave_eval_as_it_was(
 
 
 def test_rebalancing_alone_still_runs_the_beam_job(ingested, tmp_path):
-    from imgpipe.components.augment.settings import AugmentConfig
+    from imgpipe_components.augment.settings import AugmentConfig
     assert AugmentConfig(copies=0, rebalance_to=1.0).adds_images
     assert not AugmentConfig(copies=0).adds_images
     out = _run_augment(ingested, tmp_path, copies=0, rebalance_to=1.0)

@@ -98,7 +98,7 @@ def test_transform_normalises_every_mode_to_the_configured_channels(
         ingested, configured_channels):
     import tensorflow as tf
 
-    from imgpipe.modules.transform.preprocessing import decode_image
+    from imgpipe_components.transform.preprocessing import decode_image
     for record in tf.data.TFRecordDataset(
             tf.io.gfile.glob(f"{ingested.uri}/Split-*/*"),
             compression_type="GZIP"):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgpipe.components.image_example_gen import cifar
+from imgpipe_components.image_example_gen import cifar
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from imgpipe.components.data_gate import metadata_table, suite
-from imgpipe.components.data_gate.settings import DataGateConfig
+from imgpipe_components.data_gate import metadata_table, suite
+from imgpipe_components.data_gate.settings import DataGateConfig
 
 VOCABULARY = ["cat", "dog", "owl", "yak"]    # yak has no images
 

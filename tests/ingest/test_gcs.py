@@ -11,7 +11,7 @@ from typing import Iterator
 
 import pytest
 
-from imgpipe.storage import files as storage
+from imgpipe_components.storage import files as storage
 from tests.ingest import builders
 from tests.ingest.harness import point_client_at, run_example_gen
 from tests.ingest.proxy import DroppingProxy
@@ -133,7 +133,7 @@ def test_a_bucket_is_profiled_from_ranged_header_reads(gcs_emulator, uploaded):
     counts from the listing, sizes and colour from the first bytes of a
     sample (an empty and a broken file are skipped, not fatal)."""
     from imgpipe.config import PipelineConfig
-    from imgpipe.runners.auto_settings import DataProfile
+    from imgpipe.auto_settings import DataProfile
     from imgpipe.runners.kubeflow.auto_settings import data_profile
 
     head = storage.read_bytes("gs://images/sets/pets/cat/000.png", FAST_RETRY,
@@ -153,7 +153,7 @@ def test_the_data_check_fingerprints_a_bucket_from_one_listing(
     """Kubeflow's DataCheck: sizes and generations come with the retried
     listing (one pass over the bucket), and rewriting one object with the
     same name and size changes the stats."""
-    from imgpipe.components.data_check.fingerprint import data_stats
+    from imgpipe_components.data_check.fingerprint import data_stats
     local = builders.class_tree(tmp_path / "tree", {"a": 2, "b": 2})
     gcs_emulator.upload_tree(local, "checks", "span-1")
     first = data_stats("gs://checks", "span-{SPAN}", FAST_RETRY)

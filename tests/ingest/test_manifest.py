@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from imgpipe.components.image_example_gen import manifest
-from imgpipe.components.image_example_gen.settings import IngestConfig
+from imgpipe_components.image_example_gen import manifest
+from imgpipe_components.image_example_gen.settings import IngestConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 

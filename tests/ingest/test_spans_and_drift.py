@@ -11,9 +11,9 @@ import json
 
 import pytest
 
-from imgpipe.components.data_gate.errors import DataValidationError
-from imgpipe.components.data_gate.settings import DataGateConfig
-from imgpipe.components.image_example_gen.settings import IngestConfig
+from imgpipe_components.data_gate.errors import DataValidationError
+from imgpipe_components.data_gate.settings import DataGateConfig
+from imgpipe_components.image_example_gen.settings import IngestConfig
 from tests.ingest import builders
 from tests.ingest.harness import run_example_gen
 
@@ -50,7 +50,7 @@ def test_the_driver_and_the_executor_pick_the_same_latest_span(
 
 
 def test_the_previous_span_is_written_as_the_reference(without_driver):
-    from imgpipe.components.image_example_gen.executor import read_reference
+    from imgpipe_components.image_example_gen.executor import read_reference
     reference = read_reference(without_driver.uri)
     assert len(reference) == 36
     assert {(r["height"], r["width"]) for r in reference} == {(8, 8)}
@@ -61,7 +61,7 @@ def _run_data_gate(examples, report_dir, config: DataGateConfig):
     """The DataGate component's own executor on real artifacts."""
     from tfx.types import standard_artifacts
 
-    from imgpipe.components.data_gate.component import DataGate
+    from imgpipe_components.data_gate.component import DataGate
     anomalies = standard_artifacts.ExampleAnomalies()
     anomalies.uri = str(report_dir / "no_anomalies")
     report = standard_artifacts.ExampleValidationMetrics()
@@ -94,7 +94,7 @@ def test_drift_from_the_previous_span_stops_the_run_with_the_report(
 
 
 def test_a_span_like_the_previous_one_passes_the_drift_checks(tmp_path):
-    from imgpipe.components.data_gate import gate
+    from imgpipe_components.data_gate import gate
     root = tmp_path / "data"
     builders.class_tree(root / "span-1", BALANCED, seed=1)
     builders.class_tree(root / "span-2", {"a": 13, "b": 12, "c": 11}, seed=2)

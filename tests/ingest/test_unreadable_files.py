@@ -33,7 +33,7 @@ def test_a_file_removed_between_listing_and_reading_is_quarantined(
         tmp_path, monkeypatch):
     """The executor lists the folder, then reads each file: a file deleted
     in between (a sync job, a cleanup) is reported, not fatal."""
-    from imgpipe.components.image_example_gen import formats
+    from imgpipe_components.image_example_gen import formats
 
     root = builders.class_tree(tmp_path / "data", {"cat": 4, "dog": 4})
     victim = sorted((root / "dog").iterdir())[0]

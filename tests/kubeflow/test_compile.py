@@ -115,8 +115,8 @@ def test_data_root_and_training_config_are_run_parameters(compiled):
     declared = compiled.spec["root"]["inputDefinitions"]["parameters"]
     assert declared["data_root"] == {"parameterType": "STRING",
                                      "defaultValue": "gs://test-data/images"}
-    from imgpipe.modules.train.settings import TrainConfig
-    from imgpipe.settings_codec import from_json
+    from imgpipe_components.train.settings import TrainConfig
+    from imgpipe_components.settings_codec import from_json
 
     train = from_json(TrainConfig, declared["train_config"]["defaultValue"])
     assert train.epochs == 7

@@ -80,7 +80,7 @@ def _baseline_invocation(compiled, tmp_path, store: Path) -> dict:
 
 def _register(store: Path, labels: dict) -> None:
     """models.config beside the store, as the Pusher and `promote` write it."""
-    from imgpipe.model_store.models_config import (ServingPaths, add_model,
+    from imgpipe_components.model_store.models_config import (ServingPaths, add_model,
                                                    parse_config, set_labels,
                                                    write_config_atomically)
     config = parse_config(None, "test")

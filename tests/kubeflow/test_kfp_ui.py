@@ -28,7 +28,7 @@ PNG = b"\x89PNG\r\n\x1a\n fake"
 
 
 def test_training_page_is_one_page_with_curves_epochs_and_tensorboard():
-    from imgpipe.runners.kubeflow.ui_pages import training_html
+    from imgpipe_components.ui_report.pages import training_html
     page = training_html(HISTORY, PNG, "gs://b/Trainer/model_run/7/<tb>")
     assert page.startswith("<!DOCTYPE html>") and "<link" not in page
     assert "src='data:image/png;base64," in page
@@ -93,7 +93,7 @@ def write_tfma_output(folder: Path) -> Path:
 
 
 def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
-    from imgpipe.runners.kubeflow.ui import gate_markdown
+    from imgpipe_components.ui_report.component import gate_markdown
     text = gate_markdown(PASSED)
     assert text.startswith("### Data gate: passed")
     assert "| expect_column_values_to_be_between | width | warning | 2 |" in text
@@ -101,7 +101,7 @@ def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
 
 
 def test_gate_html_is_one_escaped_page():
-    from imgpipe.runners.kubeflow.ui import gate_html
+    from imgpipe_components.ui_report.component import gate_html
     failed = {**PASSED, "schema_anomalies": ["train/label: <unexpected>"]}
     page = gate_html(failed)
     assert page.startswith("<!DOCTYPE html>") and "<link" not in page
@@ -109,7 +109,7 @@ def test_gate_html_is_one_escaped_page():
 
 
 def test_candidate_metrics_overall_and_per_class(tmp_path):
-    from imgpipe.components.evaluate.results import evaluation_metrics
+    from imgpipe_components.evaluate.results import evaluation_metrics
     metrics = evaluation_metrics(str(write_tfma_output(tmp_path / "eval")),
                                  CLASSES)
     assert metrics == {"accuracy": 0.8333, "macro_f1_score": 0.7333,
@@ -117,7 +117,7 @@ def test_candidate_metrics_overall_and_per_class(tmp_path):
 
 
 def test_confusion_matrix_in_kfp_classification_metrics_layout(tmp_path):
-    from imgpipe.components.evaluate.results import kfp_confusion_matrix as confusion_matrix
+    from imgpipe_components.evaluate.results import kfp_confusion_matrix as confusion_matrix
     result = confusion_matrix(str(write_tfma_output(tmp_path / "eval")),
                               CLASSES)["confusionMatrix"]
     assert [spec["displayName"] for spec in result["annotationSpecs"]] == CLASSES

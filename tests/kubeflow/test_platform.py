@@ -136,7 +136,7 @@ def test_bad_settings_are_refused_with_their_name(tmp_path, args, phrases):
 
 def test_a_config_file_with_an_unknown_key_names_it(tmp_path):
     from imgpipe.runners.kubeflow.config_file import load
-    from imgpipe.settings_codec import SettingsError
+    from imgpipe_components.settings_codec import SettingsError
     path = tmp_path / "kubeflow.yaml"
     path.write_text("kubeflow: {gpu_count: 1, gpus: 2}\n")
     with pytest.raises(SettingsError, match=r"kubeflow.yaml.*unknown setting"
@@ -217,7 +217,7 @@ def test_compile_chooses_defaults_from_the_data_and_the_trainer_step(
     assert "epochs = 9: set by option or --config" in said
     untouched, said = _compiled_train_config(
         tmp_path, "--data-root", str(digits_subset), "--no-auto-settings")
-    from imgpipe.modules.train.settings import TrainConfig
+    from imgpipe_components.train.settings import TrainConfig
     assert untouched["epochs"] == TrainConfig().epochs
     assert "Settings" not in said
 
@@ -225,6 +225,6 @@ def test_compile_chooses_defaults_from_the_data_and_the_trainer_step(
 def test_compile_keeps_the_defaults_when_the_data_cannot_be_read(tmp_path):
     train, said = _compiled_train_config(
         tmp_path, "--data-root", str(tmp_path / "missing"))
-    from imgpipe.modules.train.settings import TrainConfig
+    from imgpipe_components.train.settings import TrainConfig
     assert train["epochs"] == TrainConfig().epochs
     assert "kept the built-in defaults" in said and "missing" in said

@@ -38,7 +38,7 @@ def run_push(model_uri: Path, base: str, report_uri: Optional[Path] = None,
     from tfx.types import standard_artifacts
     from tfx.utils import proto_utils
 
-    from imgpipe.components.push.executor import MODEL_REPORT_KEY, Executor
+    from imgpipe_components.push.executor import MODEL_REPORT_KEY, Executor
 
     model = standard_artifacts.Model()
     model.uri = str(model_uri)

@@ -9,11 +9,11 @@ import threading
 import pytest
 from typer.testing import CliRunner
 
-from imgpipe.model_store import (PromotionError, current_labels, promote,
+from imgpipe_components.model_store import (PromotionError, current_labels, promote,
                                 register_pushed_version, rollback,
                                 show_history)
-from imgpipe.model_store import store as promote_store
-from imgpipe.storage import gcs
+from imgpipe_components.model_store import store as promote_store
+from imgpipe_components.storage import gcs
 
 
 def add_version(base: str, version: int, accuracy: float) -> None:

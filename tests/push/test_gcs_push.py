@@ -7,10 +7,10 @@ import threading
 
 import pytest
 
-from imgpipe.model_store import current_labels, show_history
-from imgpipe.components.push import gcs_publish
-from imgpipe.model_store import versions
-from imgpipe.storage import gcs
+from imgpipe_components.model_store import current_labels, show_history
+from imgpipe_components.push import gcs_publish
+from imgpipe_components.model_store import versions
+from imgpipe_components.storage import gcs
 from tests.push.harness import (REPORT_FILES, model_folder, report_folder,
                                 run_push)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import re
 
-from imgpipe.components.push import executor, extras
-from imgpipe.model_store import versions
+from imgpipe_components.push import extras
+from imgpipe_components.model_store import versions
 from tests.push.harness import REPORT_FILES, model_folder, report_folder, \
     run_push
 

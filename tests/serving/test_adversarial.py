@@ -13,7 +13,7 @@ import zlib
 import httpx
 import pytest
 
-from imgpipe.model_store import register_pushed_version
+from imgpipe_components.model_store import register_pushed_version
 from tests.serving.helpers import (ServerProcess, b64, push_copy,
                                    running_server, wait_until)
 

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from imgpipe.model_store import promote, register_pushed_version, rollback
+from imgpipe_components.model_store import promote, register_pushed_version, rollback
 from tests.serving.helpers import (SteadyLoad, push_copy, running_server,
                                    served_version, version_states, wait_until)
 

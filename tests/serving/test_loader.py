@@ -39,7 +39,7 @@ def test_without_records_a_blank_image_warms_it_up(version_dir, caplog):
 
 def test_a_failing_warmup_request_refuses_the_version(version_dir):
     import tensorflow as tf
-    from imgpipe.components.push.extras import warmup_log
+    from imgpipe_components.push.extras import warmup_log
     record = warmup_log("digits", 1)
     record.predict_log.request.inputs["image_bytes"].CopyFrom(
         tf.make_tensor_proto([b"not an image"], dtype=tf.string))

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.model_store import register_pushed_version
-from imgpipe.tools.predict import predict_files
+from imgpipe_components.model_store import register_pushed_version
+from imgpipe.predict import predict_files
 from tests.serving.helpers import push_copy, running_server
 
 pytestmark = pytest.mark.timeout(300)

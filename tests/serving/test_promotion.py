@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.model_store import (PromotionError, auto_promote, current_labels,
+from imgpipe_components.model_store import (PromotionError, auto_promote, current_labels,
                                 promote, register_pushed_version, rollback,
                                 show_history)
-from imgpipe.model_store import models_config
-from imgpipe.model_store.history import stable_lineage
-from imgpipe.model_store.models_config import ServingPaths
-from imgpipe.model_store.policy import may_promote
+from imgpipe_components.model_store import models_config
+from imgpipe_components.model_store.history import stable_lineage
+from imgpipe_components.model_store.models_config import ServingPaths
+from imgpipe_components.model_store.policy import may_promote
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from imgpipe.model_store import show_history
-from imgpipe.model_store.models_config import find_model, labels_of, read_config
-from imgpipe.components.push import extras
+from imgpipe_components.model_store import show_history
+from imgpipe_components.model_store.models_config import find_model, labels_of, read_config
+from imgpipe_components.push import extras
 from imgpipe.serving.loader import WARMUP_FILE, recorded_warmup
 
 
@@ -73,8 +73,8 @@ def test_the_record_reads_the_evaluation_it_is_given(pipeline_run):
 
 def test_the_pusher_labels_local_pushes_and_survives_a_broken_config(
         tmp_path, caplog):
-    from imgpipe.model_store import current_labels
-    from imgpipe.components.push import executor
+    from imgpipe_components.model_store import current_labels
+    from imgpipe_components.push import executor
     base = tmp_path / "serving" / "digits"
     base.mkdir(parents=True)
     executor._register_as_canary(str(base), 1)

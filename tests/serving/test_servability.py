@@ -13,8 +13,8 @@ import pytest
 
 import functools
 
-from imgpipe import model_store
-from imgpipe.model_store import (PromotionError, current_labels,
+from imgpipe_components import model_store
+from imgpipe_components.model_store import (PromotionError, current_labels,
                                  register_pushed_version)
 from imgpipe.serving.servability import check_servable
 from tests.serving.helpers import push_copy, running_server
@@ -93,7 +93,7 @@ def test_rollback_refuses_a_target_that_no_longer_loads(labelled):
 def test_a_refused_promotion_does_not_import_tensorflow(labelled):
     """Policy refusals (no load needed) stay fast: no TensorFlow import."""
     with_accuracy(labelled / "2", 0.10)
-    code = ("import sys\nfrom imgpipe.model_store import promote, "
+    code = ("import sys\nfrom imgpipe_components.model_store import promote, "
             "PromotionError\ntry:\n    promote(sys.argv[1])\n"
             "except PromotionError:\n    pass\n"
             "print('tensorflow' in sys.modules)")

@@ -13,7 +13,7 @@ import threading
 import numpy as np
 import pytest
 
-from imgpipe.model_store import register_pushed_version
+from imgpipe_components.model_store import register_pushed_version
 from tests.serving.helpers import b64, push_copy, running_server
 
 pytestmark = pytest.mark.timeout(300)

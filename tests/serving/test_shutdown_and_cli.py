@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from imgpipe.model_store import register_pushed_version
+from imgpipe_components.model_store import register_pushed_version
 from imgpipe.serving.bind import is_loopback
 from tests.serving.helpers import b64, push_copy, running_server, wait_until
 

@@ -13,7 +13,7 @@ from tensorflow_serving.config import file_system_storage_path_source_pb2 as sou
 
 from imgpipe.serving.errors import ServingError
 from imgpipe.serving.served_model import ServedModel, version_status_entries
-from imgpipe.model_store.versions import folder_fingerprint, version_folders
+from imgpipe_components.model_store.versions import folder_fingerprint, version_folders
 from imgpipe.serving.version_policy import aspired_versions
 
 

@@ -6,8 +6,8 @@ import io
 import numpy as np
 from PIL import Image
 
-from imgpipe.components.augment import ops
-from imgpipe.components.augment.settings import AugmentConfig
+from imgpipe_components.augment import ops
+from imgpipe_components.augment.settings import AugmentConfig
 from tests.unit.images import png_bytes
 
 CONFIG = AugmentConfig(flip_left_right=0.5, brightness_delta=0.1,
@@ -65,7 +65,7 @@ def test_parameters_stay_within_the_configured_ranges():
 
 
 def test_rebalancing_brings_small_classes_up_to_the_target():
-    from imgpipe.components.augment.beam_augment import rebalancing_copies
+    from imgpipe_components.augment.beam_augment import rebalancing_copies
     config = AugmentConfig(copies=1, rebalance_to=1.0)
     counts = {0: 100, 1: 25}
     extra = sum(rebalancing_copies(f"1/{i}.png", 1, counts, config)

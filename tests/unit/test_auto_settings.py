@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from imgpipe.runners import auto_settings
-from imgpipe.runners.auto_settings import DataProfile, Hardware, choose
+from imgpipe import auto_settings
+from imgpipe.auto_settings import DataProfile, Hardware, choose
 from tests.unit.images import png_bytes
 
 CPU2 = Hardware(gpus=0, cpus=2)
@@ -118,7 +118,7 @@ def test_a_listing_is_profiled_from_the_first_bytes_of_a_sample(tmp_path):
     """The Kubeflow build's path: counts from a storage listing (class
     folders one level down, image suffixes only), headers from a bounded
     read; a nested folder, a text file and a broken image are ignored."""
-    from imgpipe.storage import files
+    from imgpipe_components.storage import files
     for name, count in (("cat", 12), ("dog", 5)):
         (tmp_path / name).mkdir()
         for index in range(count):
@@ -167,7 +167,7 @@ def test_parse_budget_refuses_what_it_cannot_read(text):
 
 
 def test_chooser_imports_no_tensorflow():
-    code = ("import sys, imgpipe.runners.auto_settings; "
+    code = ("import sys, imgpipe.auto_settings; "
             "print('tensorflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True,
                          text=True, check=True)
@@ -177,7 +177,7 @@ def test_chooser_imports_no_tensorflow():
 def test_a_cluster_build_profiles_the_latest_span(tmp_path):
     """With spans configured, `kubeflow compile` profiles the span a run
     would ingest now (the latest), not the union of all spans."""
-    from imgpipe.components.image_example_gen.settings import IngestConfig
+    from imgpipe_components.image_example_gen.settings import IngestConfig
     from imgpipe.runners.kubeflow.auto_settings import data_profile
     for span, (count, size) in {1: (3, (8, 8)), 2: (5, (64, 48))}.items():
         for name in ("a", "b"):

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from tfx.types import standard_artifacts
 
-from imgpipe.components.evaluate.baseline_strategy import served_model_artifact
+from imgpipe_components.evaluate.baseline_strategy import served_model_artifact
 
 
 def model(uri: str, artifact_id: int):
@@ -24,7 +24,7 @@ def push(store: Path, version: int, source: str, complete: bool = True):
 
 
 def label(store: Path, **labels) -> None:
-    from imgpipe.model_store.models_config import (ServingPaths, add_model,
+    from imgpipe_components.model_store.models_config import (ServingPaths, add_model,
                                                    parse_config, set_labels,
                                                    write_config_atomically)
     config = parse_config(None, "test")
@@ -65,7 +65,7 @@ def test_a_stable_model_unknown_to_this_store_is_reported(tmp_path, caplog):
     push(store, 1, "gs://elsewhere/Trainer/model/9")
     label(store, stable=1, canary=1)
     with caplog.at_level(logging.WARNING,
-                         logger="imgpipe.components.evaluate"):
+                         logger="imgpipe_components.evaluate"):
         assert served_model_artifact(str(store), [model("/m/2", 2)],
                                      [model("/m/2", 2)]) == []
     assert "does not hold" in caplog.text

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from imgpipe.components.data_gate import gate, metadata_table, suite
-from imgpipe.components.data_gate.errors import DataValidationError
-from imgpipe.components.data_gate.settings import DataGateConfig
+from imgpipe_components.data_gate import gate, metadata_table, suite
+from imgpipe_components.data_gate.errors import DataValidationError
+from imgpipe_components.data_gate.settings import DataGateConfig
 
 CLASSES = ["0", "1", "2"]
 

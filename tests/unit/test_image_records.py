@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from imgpipe.components.image_example_gen import image_records
+from imgpipe_components.image_example_gen import image_records
 from tests.unit.images import png_bytes
 
 MAX_PIXELS = 1_000_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imgpipe.modules.train import datasets, models
-from imgpipe.modules.train.autograph_rules import skip_tf_keras
+from imgpipe_components.train import datasets, models
+from imgpipe_components.train.autograph_rules import skip_tf_keras
 
 
 @pytest.fixture(autouse=True, scope="module")

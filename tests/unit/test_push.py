@@ -1,8 +1,8 @@
 """Numbered, idempotent, atomic pushes."""
 from __future__ import annotations
 
-from imgpipe.components.push import executor
-from imgpipe.model_store import versions
+from imgpipe_components.push import executor
+from imgpipe_components.model_store import versions
 
 
 def fake_model(path):

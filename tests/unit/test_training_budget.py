@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imgpipe.modules.train.autograph_rules import skip_tf_keras
-from imgpipe.modules.train.settings import TrainConfig
-from imgpipe.settings_codec import SettingsError
+from imgpipe_components.train.autograph_rules import skip_tf_keras
+from imgpipe_components.train.settings import TrainConfig
+from imgpipe_components.settings_codec import SettingsError
 
 SIDE = 8
 
@@ -33,7 +33,7 @@ def _raw_examples(tf):
     """300 raw examples in 100 groups of 3 (an original and two augmented
     copies, named as Augment names them), two classes (bright / dark
     8x8 grey PNGs, the label alternating by group)."""
-    from imgpipe.components.augment.names import copy_id
+    from imgpipe_components.augment.names import copy_id
     rng = np.random.default_rng(0)
     for group in range(100):
         label = group % 2
@@ -84,9 +84,9 @@ def transform(tf, tmp_path_factory):
     from apache_beam.options.pipeline_options import PipelineOptions
     from tensorflow_transform.tf_metadata import metadata_io
 
-    from imgpipe.modules.transform.preprocessing import preprocessing_fn
-    from imgpipe.modules.transform.settings import TransformConfig
-    from imgpipe.settings_codec import to_dict
+    from imgpipe_components.transform.preprocessing import preprocessing_fn
+    from imgpipe_components.transform.settings import TransformConfig
+    from imgpipe_components.settings_codec import to_dict
 
     folder = tmp_path_factory.mktemp("transform_graph")
     metadata = tft.DatasetMetadata.from_feature_spec(_raw_spec(tf))
@@ -111,7 +111,7 @@ def _labels(dataset):
 
 def test_disk_cache_streams_the_same_examples(tf, records, transform,
                                               tmp_path):
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     cached = datasets.load(records, transform, str(tmp_path / "train"))
     first, second = _labels(cached), _labels(cached)
     assert len(first) == 300 and first == second
@@ -120,7 +120,7 @@ def test_disk_cache_streams_the_same_examples(tf, records, transform,
 
 def test_holdout_is_deterministic_disjoint_and_about_its_fraction(
         tf, records, transform):
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
 
     def count(keep):
         return len(_labels(datasets.load(records, transform, keep=keep)))
@@ -133,7 +133,7 @@ def test_holdout_is_deterministic_disjoint_and_about_its_fraction(
 
 
 def test_holdout_keeps_each_image_group_on_one_side(tf, records, transform):
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     sides = {}
     for features in datasets.transformed_features(records, transform):
         group = int(features["image_group"])
@@ -145,7 +145,7 @@ def test_holdout_keeps_each_image_group_on_one_side(tf, records, transform):
 
 
 def test_the_graph_decodes_and_scales_the_raw_images(tf, records, transform):
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     pairs = list(datasets.load(records, transform))
     assert len(pairs) == 300
     image, label = pairs[0]
@@ -157,7 +157,7 @@ def test_the_graph_decodes_and_scales_the_raw_images(tf, records, transform):
 
 def test_label_counts_fill_the_cache_and_reject_unknown_labels(
         tf, records, transform, tmp_path):
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     cached = datasets.load(records, transform, str(tmp_path / "train"))
     assert datasets.label_counts(cached, 2).tolist() == [150, 150]
     assert any(path.name.startswith("train") for path in tmp_path.iterdir())
@@ -166,14 +166,14 @@ def test_label_counts_fill_the_cache_and_reject_unknown_labels(
 
 
 def test_shuffle_buffer_is_bounded_in_bytes():
-    from imgpipe.modules.train import datasets
+    from imgpipe_components.train import datasets
     assert datasets.shuffle_buffer((28, 28, 1)) == datasets.SHUFFLE_BUFFER
     assert datasets.shuffle_buffer((224, 224, 3)) * 224 * 224 * 3 * 4 <= \
         datasets.SHUFFLE_BUFFER_BYTES
 
 
 def _model(tf):
-    from imgpipe.modules.train import models
+    from imgpipe_components.train import models
     model = models.build("small_cnn", (SIDE, SIDE, 1), 2)
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
@@ -181,7 +181,7 @@ def _model(tf):
 
 
 def test_time_budget_stops_within_the_first_epoch(tf, records, transform):
-    from imgpipe.modules.train import callbacks, datasets
+    from imgpipe_components.train import callbacks, datasets
     train = datasets.batches(datasets.load(records, transform), 16,
                              training=True, seed=1)
     budget = callbacks.TimeBudget(1e-6)
@@ -196,7 +196,7 @@ def test_time_budget_stops_within_the_first_epoch(tf, records, transform):
 
 
 def test_time_budget_follows_its_clock():
-    from imgpipe.modules.train.callbacks import TimeBudget
+    from imgpipe_components.train.callbacks import TimeBudget
     now = [0.0]
 
     class Model:
@@ -214,7 +214,7 @@ def test_time_budget_follows_its_clock():
 
 
 def test_early_stopping_selects_on_the_holdout(tf, records, transform):
-    from imgpipe.modules.train import callbacks, datasets
+    from imgpipe_components.train import callbacks, datasets
     train = datasets.batches(datasets.load(
         records, transform, keep=lambda r: tf.logical_not(
             datasets.in_holdout(r, 0.2))), 16, training=True, seed=1)

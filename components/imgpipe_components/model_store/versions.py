@@ -1,0 +1,102 @@
+"""The numbered versions under a model's base path, on local disk or gs://.
+
+The one place that knows the layout TF Serving's file-system source reads:
+a version is a folder named by a number under the base path; anything else
+(`.staging-3`, `models.config`) is not a version, and a version is
+loadable once its `saved_model.pb` is there (the Pusher writes it last).
+Each version records the model artifact it was pushed from, so a re-push of
+the same model is recognised. No TensorFlow here: promotion, serving and
+the command line start fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+from typing import Dict, List, Optional, Tuple
+
+from imgpipe_components.storage import gcs
+
+SAVED_MODEL = "saved_model.pb"
+SOURCE_FILE = "assets.extra/source_model.txt"
+STAGING = ".staging-"
+
+
+def version_folders(base_path: str) -> Dict[int, Path]:
+    """Numbered folders under a local base path (none if it does not
+    exist)."""
+    try:
+        entries = list(os.scandir(base_path))
+    except FileNotFoundError:
+        return {}
+    return {int(entry.name): Path(entry.path) for entry in entries
+            if entry.name.isdigit() and entry.is_dir()}
+
+
+def gcs_top_level(base: str) -> Tuple[Dict[int, bool], Dict[int, str]]:
+    """({version: has saved_model.pb}, {staging number: its prefix}) in a
+    gs:// base path, from one listing."""
+    versions: Dict[int, bool] = {}
+    staged: Dict[int, str] = {}
+    for name in gcs.list_names(base):
+        head, _, rest = name.partition("/")
+        if head.isdigit():
+            versions[int(head)] = versions.get(int(head), False) or \
+                rest == SAVED_MODEL
+        elif head.startswith(STAGING) and head[len(STAGING):].isdigit():
+            staged[int(head[len(STAGING):])] = head
+    return versions, staged
+
+
+def list_versions(base: str, complete_only: bool = False) -> List[int]:
+    """Version numbers under `base`, ascending; with `complete_only`, only
+    those holding a saved_model.pb (what a model server can load)."""
+    base = str(base)
+    if gcs.is_gcs(base):
+        versions = gcs_top_level(base)[0]
+        return sorted(v for v, complete in versions.items()
+                      if complete or not complete_only)
+    return sorted(v for v, folder in version_folders(base).items()
+                  if not complete_only or (folder / SAVED_MODEL).exists())
+
+
+def version_uri(base: str, version: int) -> str:
+    return f"{str(base).rstrip('/')}/{version}"
+
+
+def source_model(version_dir: str) -> Optional[str]:
+    """The model artifact URI a version was pushed from, if recorded."""
+    marker = f"{str(version_dir).rstrip('/')}/{SOURCE_FILE}"
+    if gcs.is_gcs(marker):
+        data, _ = gcs.read(marker)
+        return data.decode().strip() if data is not None else None
+    try:
+        return Path(marker).read_text().strip()
+    except OSError:
+        return None
+
+
+def version_holding(base: str, model_uri: str) -> Optional[int]:
+    """The complete version already serving the model at `model_uri`."""
+    for version in list_versions(base, complete_only=True):
+        if source_model(version_uri(base, version)) == model_uri:
+            return version
+    return None
+
+
+def folder_fingerprint(folder: Path) -> str:
+    """Changes whenever a file in the folder is added, removed or rewritten:
+    a refused version is retried once its folder changes (e.g. a slow copy
+    finished), and not on every poll."""
+    digest = hashlib.sha1()
+    for root, dirs, files in os.walk(folder):
+        dirs.sort()
+        for name in sorted(files):
+            path = os.path.join(root, name)
+            try:
+                stat = os.stat(path)
+            except FileNotFoundError:
+                continue
+            digest.update(f"{os.path.relpath(path, folder)}|{stat.st_size}|"
+                          f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()

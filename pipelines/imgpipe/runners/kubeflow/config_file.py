@@ -1,0 +1,96 @@
+"""`imgpipe kubeflow compile --config kubeflow.yaml`: the settings of a
+Kubeflow build in one reviewed file.
+
+    pipeline:            # PipelineConfig (pipelines/imgpipe/config.py)
+      model_name: digits
+      train: {epochs: 20}
+      evaluation: {min_accuracy: 0.95, max_accuracy_drop: 0.01}
+    kubeflow:            # KubeflowConfig (pipelines/imgpipe/runners/kubeflow/settings.py)
+      image: registry.example.com/imgpipe:0.1.0-gpu
+      gpu_node_selector: {cloud.google.com/gke-accelerator: nvidia-l4}
+      gpu_tolerations: [{key: nvidia.com/gpu}]
+      default_resources: {cpu_request: 0.5, memory_request_gb: 1}
+      resources: {Trainer: {cpu_request: 8, memory_request_gb: 32}}
+
+Both sections go through settings_codec.from_dict, so an unknown key or an
+out-of-range value is refused with its name. Maps are written as maps here
+and kept as tuples of pairs in the frozen dataclasses; `resources` entries
+replace the defaults of the steps they name, other steps keep theirs.
+CLI options given with `--config` win over the file.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Dict, Tuple
+
+from imgpipe.config import PipelineConfig
+from imgpipe.runners.kubeflow.settings import (ComponentResources,
+                                               KubeflowConfig)
+from imgpipe_components.settings_codec import SettingsError, from_dict
+
+SECTIONS = ("pipeline", "kubeflow")
+
+
+def merge_resources(base: Tuple[Tuple[str, ComponentResources], ...],
+                    changes: Dict[str, ComponentResources]
+                    ) -> Tuple[Tuple[str, ComponentResources], ...]:
+    merged = dict(base)
+    merged.update(changes)
+    return tuple(sorted(merged.items()))
+
+
+def kubeflow_from_dict(values: Dict[str, Any]) -> KubeflowConfig:
+    values = dict(values)
+    if isinstance(values.get("gpu_node_selector"), dict):
+        values["gpu_node_selector"] = list(values["gpu_node_selector"].items())
+    resources = values.pop("resources", None) or {}
+    if not isinstance(resources, dict):
+        raise SettingsError("kubeflow.resources: expected a map of step name "
+                            f"-> resources, got {resources!r}")
+    changes = {step: from_dict(ComponentResources, item)
+               for step, item in resources.items()}
+    kubeflow = from_dict(KubeflowConfig, values)
+    return dataclasses.replace(kubeflow, resources=merge_resources(
+        kubeflow.resources, changes))
+
+
+# Settings the defaults chooser may pick (pipelines/imgpipe/runners/kubeflow/auto_settings.py),
+# by the pipeline: section that holds them.
+CHOSEN_SETTINGS = {"transform": ("image_size", "channels"),
+                   "augment": ("copies",),
+                   "train": ("architecture", "epochs", "batch_size")}
+
+
+def given_settings(path: Path) -> Dict[str, Any]:
+    """The chooser's settings that the file sets, name -> value (read after
+    `load`, which has already refused a malformed file)."""
+    import yaml
+
+    pipeline = (yaml.safe_load(path.read_text()) or {}).get("pipeline") or {}
+    return {name: (pipeline.get(section) or {})[name]
+            for section, names in CHOSEN_SETTINGS.items() for name in names
+            if name in (pipeline.get(section) or {})}
+
+
+def load(path: Path) -> Tuple[PipelineConfig, KubeflowConfig]:
+    import yaml
+
+    try:
+        values = yaml.safe_load(path.read_text()) or {}
+    except OSError as error:
+        raise SettingsError(
+            f"--config {path}: cannot read it ({error.strerror}); pass a YAML "
+            "file with pipeline: and kubeflow: sections, e.g. "
+            "infra/kubeflow/prod.yaml.") from error
+    except yaml.YAMLError as error:
+        raise SettingsError(f"{path}: not YAML ({error}).") from error
+    if not isinstance(values, dict) or set(values) - set(SECTIONS):
+        raise SettingsError(
+            f"{path}: expected the sections {' and '.join(SECTIONS)} at the "
+            f"top level, got {sorted(values) if isinstance(values, dict) else values!r}.")
+    try:
+        return (from_dict(PipelineConfig, values.get("pipeline") or {}),
+                kubeflow_from_dict(values.get("kubeflow") or {}))
+    except (SettingsError, TypeError) as error:
+        raise SettingsError(f"{path}: {error}") from error

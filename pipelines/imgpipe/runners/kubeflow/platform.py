@@ -1,0 +1,126 @@
+"""What each compiled step's pod gets on Kubernetes: resources, placement,
+identity, volumes.
+
+Two places in the compiled package carry this, as the KFP backend reads
+them:
+
+- `deploymentSpec.executors.<label>.container.resources` (a ResourceSpec in
+  the pipeline spec): CPU and memory requests and limits for every step, and
+  the Trainer's GPUs. TFX's `with_platform_config` reaches only some
+  components (FileBasedExampleGen ignores it), so the compiled spec is
+  completed here instead, one rule for all steps.
+- the `platforms: kubernetes:` document (kfp-kubernetes'
+  KubernetesExecutorConfig per executor): the Trainer's node selector and
+  tolerations, a security context for every step, and the model-store
+  volume for the steps that read or write it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, Iterable
+
+from imgpipe.runners.kubeflow.settings import (ComponentResources,
+                                               KubeflowConfig)
+
+TRAINER_ID = "Trainer"
+# Steps that open the model store: the Pusher writes versions, the baseline
+# step reads the version in service.
+MODEL_STORE_STEPS = ("Pusher", "served_baseline_model")
+
+
+def executor_label(component_id: str) -> str:
+    """How TFX's V2 step builder names a component's executor."""
+    return f"{component_id}_executor"
+
+
+def steps(spec: dict) -> Dict[str, str]:
+    """Compiled step (task) name -> its executor label."""
+    return {task: spec["components"][task]["executorLabel"]
+            for task in spec["root"]["dag"]["tasks"]}
+
+
+def resource_spec(resources: ComponentResources, gpus: int = 0,
+                  gpu_resource: str = "") -> dict:
+    """A ResourceSpec as the compiled YAML holds it (proto JSON names)."""
+    spec = {"cpuRequest": resources.cpu_request,
+            "memoryRequest": resources.memory_request_gb}
+    if resources.cpu_limit:
+        spec["cpuLimit"] = resources.cpu_limit
+    if resources.memory_limit_gb:
+        spec["memoryLimit"] = resources.memory_limit_gb
+    if gpus:
+        # The KFP driver turns `count` into limits[<type>]: `type` must be
+        # the Kubernetes resource name.
+        spec["accelerator"] = {"type": gpu_resource, "count": str(gpus)}
+    return spec
+
+
+def add_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
+    """Requests (and limits, where set) on every step: a profile namespace
+    with a ResourceQuota refuses pods that request nothing."""
+    labels = steps(spec)
+    kubeflow.check_steps(labels)
+    executors = spec["deploymentSpec"]["executors"]
+    for step, label in labels.items():
+        gpus = kubeflow.gpu_count if step == TRAINER_ID else 0
+        executors[label]["container"]["resources"] = resource_spec(
+            kubeflow.resources_for(step), gpus, kubeflow.gpu_resource)
+
+
+def security_context(kubeflow: KubeflowConfig) -> dict:
+    """kfp-kubernetes' SecurityContext (runAsUser, runAsGroup,
+    runAsNonRoot). The backend that reads it also drops every capability,
+    forbids privilege escalation and sets the RuntimeDefault seccomp profile
+    itself (docs/kubeflow.md, "Security context"): the proto has no fields
+    for them."""
+    return {"runAsUser": kubeflow.run_as_user,
+            "runAsGroup": kubeflow.run_as_user, "runAsNonRoot": True}
+
+
+def _toleration(toleration) -> dict:
+    fields = dataclasses.asdict(toleration)
+    return {key: value for key, value in fields.items() if value}
+
+
+def _gpu_placement(kubeflow: KubeflowConfig) -> dict:
+    if kubeflow.gpu_count <= 0:
+        return {}
+    placement: dict = {}
+    if kubeflow.gpu_node_selector:
+        placement["nodeSelector"] = {
+            "labels": dict(kubeflow.gpu_node_selector)}
+    if kubeflow.gpu_tolerations:
+        placement["tolerations"] = [_toleration(t)
+                                    for t in kubeflow.gpu_tolerations]
+    return placement
+
+
+def model_store_mount(kubeflow: KubeflowConfig) -> dict:
+    """kfp-kubernetes' PvcMount for the model-store claim (the claim name as
+    a constant parameter: the deprecated `constant` field is not written,
+    every backend that reads `securityContext` reads this one)."""
+    return {"mountPath": kubeflow.model_store,
+            "pvcNameParameter": {"runtimeValue": {
+                "constant": kubeflow.model_store_pvc}}}
+
+
+def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
+    """The `platforms: kubernetes:` document for every compiled step."""
+    executors = {}
+    for step, label in steps(spec).items():
+        config = {"securityContext": security_context(kubeflow)}
+        if step == TRAINER_ID:
+            config.update(_gpu_placement(kubeflow))
+        if kubeflow.model_store_pvc and step in MODEL_STORE_STEPS:
+            config["pvcMount"] = [model_store_mount(kubeflow)]
+        executors[label] = config
+    return {"platforms": {"kubernetes": {"deploymentSpec": {
+        "executors": executors}}}}
+
+
+def features_used(platform: dict) -> Iterable[str]:
+    """The KubernetesExecutorConfig fields a platform document sets (for the
+    backend version check at submit: pipelines/imgpipe/runners/kubeflow/versions.py)."""
+    executors = platform.get("platforms", {}).get("kubernetes", {}).get(
+        "deploymentSpec", {}).get("executors", {})
+    return sorted({field for config in executors.values() for field in config})

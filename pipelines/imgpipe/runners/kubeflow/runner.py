@@ -1,0 +1,206 @@
+"""Compiles `create_pipeline(config)` into a Kubeflow Pipelines 2.x spec.
+
+The same pipeline factory as the local runner, compiled with TFX's
+KubeflowV2DagRunner into the bare PipelineSpec (schema 2.1, `.yaml`) that
+open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
+
+- runtime parameters get their defaults in the spec (TFX writes them only
+  into the Vertex job wrapper, which the `.yaml` output drops);
+- the pipeline root becomes the spec's default (same reason);
+- ExampleGen is never served from KFP's cache: without TFX's driver, KFP
+  cannot see new files under an unchanged data root;
+- every step gets CPU and memory requests, and an appended `platforms:
+  kubernetes:` document gives every pod its security context, the GPU step
+  its node selector and tolerations, and the model-store steps their volume
+  (platform.py);
+- the Resolver node, which open-source KFP cannot run, is replaced by
+  `ServedBaselineModel`, and containers start through
+  `imgpipe.runners.kubeflow.entrypoint` (see there why).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+from pathlib import Path
+from typing import Iterator, List, Tuple
+
+import yaml
+
+from imgpipe.config import PipelineConfig
+from imgpipe.runners.kubeflow import platform
+from imgpipe.runners.kubeflow.settings import KubeflowConfig
+
+ENTRYPOINT = ("python", "-m", "imgpipe.runners.kubeflow.entrypoint")
+DATA_ROOT_PARAMETER = "data_root"
+TRAIN_CONFIG_PARAMETER = "train_config"
+EXAMPLE_GEN_ID = "ImageExampleGen"
+# Only ExampleGen's driver resolves these, and open-source KFP does not run
+# it. ({SPAN} is resolved by our executor too: components/imgpipe_components/image_example_gen/
+# spans.py.)
+DRIVER_ONLY_PATTERNS = ("{VERSION}", "{YYYY}", "{MM}", "{DD}")
+
+
+class KubeflowCompileError(ValueError):
+    """The pipeline cannot run on Kubeflow as configured."""
+
+
+def serving_dir(config: PipelineConfig, kubeflow: KubeflowConfig) -> str:
+    return f"{kubeflow.model_store.rstrip('/')}/{config.model_name}"
+
+
+def runtime_parameters(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """Name -> TFX RuntimeParameter for what a run may change.
+
+    Epochs cannot be a parameter of its own: the stock Trainer takes its
+    settings as one JSON string (custom_config) and TrainArgs is a proto,
+    which the V2 runner compiles as a constant. The whole training config is
+    therefore the parameter; `imgpipe kubeflow submit --epochs` edits it.
+    """
+    from tfx.orchestration.data_types import RuntimeParameter
+
+    from imgpipe.pipeline import trainer_custom_config
+
+    return {
+        DATA_ROOT_PARAMETER: RuntimeParameter(
+            name=DATA_ROOT_PARAMETER, ptype=str, default=kubeflow.data_root),
+        TRAIN_CONFIG_PARAMETER: RuntimeParameter(
+            name=TRAIN_CONFIG_PARAMETER, ptype=str,
+            default=json.dumps(trainer_custom_config(config), sort_keys=True)),
+    }
+
+
+def build_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """The TFX pipeline, with Kubeflow's overrides and per-component
+    resources."""
+    from imgpipe.locations import Locations
+    from imgpipe.pipeline import OrchestratorOverrides, create_pipeline
+    from imgpipe.wiring import ui_report_nodes
+    from imgpipe_components.served_baseline.component import served_baseline
+
+    parameters = runtime_parameters(config, kubeflow)
+    store = serving_dir(config, kubeflow)
+    pipeline = create_pipeline(
+        dataclasses.replace(
+            config, beam_pipeline_args=tuple(kubeflow.beam_pipeline_args)),
+        Locations(data_root=parameters[DATA_ROOT_PARAMETER],
+                  pipeline_root=kubeflow.pipeline_root, serving_dir=store),
+        overrides=OrchestratorOverrides(
+            train_config=parameters[TRAIN_CONFIG_PARAMETER],
+            baseline_model=served_baseline, end_early_when_unchanged=True,
+            extra_nodes=ui_report_nodes))
+    _check_no_driver_patterns(pipeline)
+    return pipeline
+
+
+def _check_no_driver_patterns(pipeline) -> None:
+    from tfx.components import FileBasedExampleGen
+
+    for component in pipeline.components:
+        if not isinstance(component, FileBasedExampleGen):
+            continue
+        input_config = json.loads(component.exec_properties["input_config"])
+        for split in input_config.get("splits", []):
+            used = [p for p in DRIVER_ONLY_PATTERNS if p in split["pattern"]]
+            if used:
+                raise KubeflowCompileError(
+                    f"{component.id}: input pattern {split['pattern']!r} uses "
+                    f"{', '.join(used)}, which only ExampleGen's driver "
+                    "resolves, and open-source KFP does not run that driver. "
+                    f"Use {{SPAN}} folders or point the '{DATA_ROOT_PARAMETER}'"
+                    " run parameter at the folder to ingest.")
+
+
+@contextlib.contextmanager
+def _extra_artifact_types() -> Iterator[None]:
+    """Lets TFX's V2 compiler emit the standard types it does not list under
+    the titles `imgpipe.runners.kubeflow.entrypoint` maps back at run time."""
+    from tfx.orchestration.kubeflow.v2 import compiler_utils
+    from tfx.utils import name_utils
+
+    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
+
+    titles = {path: title for title, path in EXTRA_ARTIFACT_TYPES.items()}
+    original = compiler_utils.get_artifact_schema
+
+    def schema(artifact_type) -> str:
+        title = titles.get(name_utils.get_full_name(artifact_type))
+        if title is None or title == artifact_type.TYPE_NAME:
+            return original(artifact_type)
+        properties = {
+            name: {"type": "integer" if prop.type.name == "INT" else
+                   "double" if prop.type.name == "FLOAT" else "string"}
+            for name, prop in (artifact_type.PROPERTIES or {}).items()}
+        return yaml.safe_dump({"title": title, "type": "object",
+                               "properties": properties}, sort_keys=True)
+
+    compiler_utils.get_artifact_schema = schema
+    try:
+        yield
+    finally:
+        compiler_utils.get_artifact_schema = original
+
+
+def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
+                 ) -> Tuple[dict, dict]:
+    """(pipeline spec, platform spec) as dictionaries."""
+    from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
+        KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
+
+    pipeline = build_pipeline(config, kubeflow)
+    runner = KubeflowV2DagRunner(config=KubeflowV2DagRunnerConfig(
+        default_image=kubeflow.image, default_commands=list(ENTRYPOINT),
+        use_pipeline_spec_2_1=True))
+    with _extra_artifact_types():
+        job = runner.run(pipeline, write_out=False)
+    spec = job["pipelineSpec"]
+    spec["defaultPipelineRoot"] = kubeflow.pipeline_root
+    _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
+    platform.add_resources(spec, kubeflow)
+    _never_cache_run_time_reads(spec)
+    return spec, platform.platform_spec(spec, kubeflow)
+
+
+def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
+    declared = spec["root"]["inputDefinitions"]["parameters"]
+    for name, parameter in parameters.items():
+        declared[name]["defaultValue"] = parameter.default
+
+
+def _never_cache_run_time_reads(spec: dict) -> None:
+    """KFP's cache key is a task's inputs; what two steps read when they run
+    is not among them: the files behind the data root (TFX's driver, which
+    fingerprints them, does not run on KFP), the last completed run's record,
+    and which version holds the `stable` label now. Cached, DataCheck would
+    answer from an old run, ExampleGen replay old data and the baseline
+    ignore promotions and rollbacks."""
+    from imgpipe_components.data_check.component import DATA_CHECK_ID
+    from imgpipe_components.served_baseline.component import NODE_ID
+    for task_id in (DATA_CHECK_ID, EXAMPLE_GEN_ID, NODE_ID):
+        spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
+            "enableCache": False}
+
+
+def _check_output_name(output: Path) -> None:
+    if output.suffix not in (".yaml", ".yml"):
+        raise KubeflowCompileError(
+            f"{output}: the output must end in .yaml (KFP 2.x reads the bare "
+            "pipeline spec from YAML; TFX's .json is the Vertex job wrapper).")
+
+
+def write_spec(spec: dict, platform: dict, output: Path) -> Path:
+    """One YAML file: the pipeline spec, then the platform document if any."""
+    _check_output_name(output)
+    documents: List[dict] = [spec] + ([platform] if platform else [])
+    header = (f"# PIPELINE DEFINITION\n# Name: {spec['pipelineInfo']['name']}\n"
+              f"# Compiled by imgpipe from TFX ({spec.get('sdkVersion')}).\n")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(header + yaml.safe_dump_all(documents, sort_keys=True))
+    return output
+
+
+def compile_pipeline(config: PipelineConfig, kubeflow: KubeflowConfig,
+                     output: Path) -> Path:
+    _check_output_name(output)  # before the minute of imports and compiling
+    spec, platform = compile_spec(config, kubeflow)
+    return write_spec(spec, platform, output)

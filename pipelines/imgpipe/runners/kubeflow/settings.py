@@ -1,0 +1,132 @@
+"""Where and how the pipeline runs on Kubeflow Pipelines 2.x.
+
+Every field can come from `imgpipe kubeflow compile --config kubeflow.yaml`
+(pipelines/imgpipe/runners/kubeflow/config_file.py) or a CLI option; the checks below
+run on construction, so each entry point gets them.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Tuple
+
+from imgpipe_components.settings_codec import SettingsError, check
+
+# Kubernetes toleration operators and effects (core/v1 Toleration).
+_OPERATORS = ("Exists", "Equal")
+_EFFECTS = ("", "NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+@dataclasses.dataclass(frozen=True)
+class ComponentResources:
+    """One step's container on Kubernetes.
+
+    Units follow KFP's ResourceSpec, which the KFP driver turns into the
+    pod's requests/limits: CPU in cores, memory in GB (10^9 bytes). A limit
+    of 0 leaves the limit to the namespace's LimitRange.
+    """
+    cpu_request: float = 0.5
+    cpu_limit: float = 0.0
+    memory_request_gb: float = 1.0
+    memory_limit_gb: float = 0.0
+
+    def __post_init__(self) -> None:
+        # A profile's ResourceQuota on requests.cpu/memory refuses pods that
+        # request nothing: every step must ask for both.
+        check(self.cpu_request > 0, "resources.cpu_request", self.cpu_request,
+              "> 0 (a namespace quota refuses a pod without a CPU request)")
+        check(self.memory_request_gb > 0, "resources.memory_request_gb",
+              self.memory_request_gb, "> 0 (a namespace quota refuses a pod "
+              "without a memory request)")
+        for kind in ("cpu", "memory"):
+            request = getattr(self, f"{kind}_request" if kind == "cpu"
+                              else "memory_request_gb")
+            limit = getattr(self, f"{kind}_limit" if kind == "cpu"
+                            else "memory_limit_gb")
+            check(limit == 0 or limit >= request, f"resources.{kind} limit",
+                  limit, f"0 (none) or at least the request ({request})")
+
+
+@dataclasses.dataclass(frozen=True)
+class Toleration:
+    """A Kubernetes toleration, e.g. for the taint GPU node pools carry."""
+    key: str
+    operator: str = "Exists"
+    value: str = ""
+    effect: str = "NoSchedule"
+
+    def __post_init__(self) -> None:
+        check(self.operator in _OPERATORS, "toleration.operator",
+              self.operator, " or ".join(_OPERATORS))
+        check(self.effect in _EFFECTS, "toleration.effect", self.effect,
+              "empty (every effect), " + ", ".join(_EFFECTS[1:]))
+        check(self.operator == "Equal" or not self.value, "toleration.value",
+              self.value, "empty with operator Exists")
+
+
+# Steps that move images or tensors get more than the default; the ids are
+# the compiled task names (`imgpipe kubeflow compile` lists them on a typo).
+# Fields in order: cpu_request, cpu_limit, memory_request_gb, memory_limit_gb.
+DEFAULT_STEP_RESOURCES: Tuple[Tuple[str, ComponentResources], ...] = (
+    ("ImageExampleGen", ComponentResources(2, 0, 4, 8)),
+    ("StatisticsGen", ComponentResources(1, 0, 4, 8)),
+    ("DataGate", ComponentResources(1, 0, 4, 8)),
+    ("Augment", ComponentResources(2, 0, 4, 8)),
+    ("Transform", ComponentResources(4, 8, 8, 16)),
+    ("Trainer", ComponentResources(4, 8, 16, 16)),
+    ("Evaluator", ComponentResources(2, 4, 8, 12)),
+    ("ModelReport", ComponentResources(1, 0, 4, 8)),
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class KubeflowConfig:
+    """Where and how the pipeline runs on Kubeflow Pipelines 2.x.
+
+    Paths are plain strings: `gs://` URIs do not survive `pathlib.Path`
+    (it folds `//`), and in the cluster every path is an object-store URI
+    or a path inside a mounted volume (`model_store_pvc`).
+    """
+    image: str = "ghcr.io/imgpipe/imgpipe:0.1.0"
+    pipeline_root: str = "gs://imgpipe-artifacts/pipeline_root"
+    data_root: str = "gs://imgpipe-data/images/digits"
+    # TF Serving's model base path without the model name. With
+    # model_store_pvc set it is the path where that claim is mounted.
+    model_store: str = "gs://imgpipe-models/serving"
+    model_store_pvc: str = ""
+    gpu_count: int = 1                                  # 0 trains on CPU
+    gpu_resource: str = "nvidia.com/gpu"
+    gpu_node_selector: Tuple[Tuple[str, str], ...] = (
+        ("cloud.google.com/gke-accelerator", "nvidia-tesla-t4"),)
+    gpu_tolerations: Tuple[Toleration, ...] = (Toleration(key="nvidia.com/gpu"),)
+    default_resources: ComponentResources = ComponentResources()
+    resources: Tuple[Tuple[str, ComponentResources], ...] = \
+        DEFAULT_STEP_RESOURCES
+    # The image's unprivileged user (infra/docker/Dockerfile: USER 10001).
+    run_as_user: int = 10001
+    beam_pipeline_args: Tuple[str, ...] = ()
+    service_account: str = "imgpipe-pipeline-runner"
+
+    def __post_init__(self) -> None:
+        check(self.gpu_count >= 0, "gpu_count", self.gpu_count, ">= 0")
+        check(self.run_as_user > 0, "run_as_user", self.run_as_user,
+              "> 0 (a `restricted` namespace refuses root)")
+        if self.model_store_pvc:
+            check(self.model_store.startswith("/"), "model_store",
+                  self.model_store, "an absolute mount path when "
+                  "model_store_pvc is set (e.g. /models)")
+        steps = [step for step, _ in self.resources]
+        check(len(steps) == len(set(steps)), "resources", steps,
+              "one entry per step")
+
+    def resources_for(self, step: str) -> ComponentResources:
+        return dict(self.resources).get(step, self.default_resources)
+
+    def check_steps(self, compiled_steps) -> None:
+        """Resources named for a step the pipeline does not have are a
+        typo that would silently leave that step on the defaults."""
+        unknown = sorted({step for step, _ in self.resources}
+                         - set(compiled_steps))
+        if unknown:
+            raise SettingsError(
+                f"resources: no step named {', '.join(unknown)}; the "
+                f"pipeline's steps are {', '.join(sorted(compiled_steps))}.")

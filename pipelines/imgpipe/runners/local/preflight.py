@@ -1,0 +1,93 @@
+"""Checks on the data path that run before any component starts.
+
+A missing, empty or unreadable folder, a class folder without images, or a
+single class are user mistakes; they get one clear paragraph, not a
+traceback from deep inside a Beam job minutes later.
+"""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+
+class DataPathError(ValueError):
+    """The data path cannot be used; the message says why and what to do."""
+
+
+_LAYOUT = ("Expected layout: <data>/<class name>/<image files>, one folder "
+           "per class with at least one PNG, JPEG, BMP or GIF image each.")
+
+
+def check_data_root(data_root: Path, ingest=None) -> dict:
+    """Returns {class name: image count}; raises DataPathError if unusable.
+
+    Only the class-folder layout is counted here; CIFAR batches, a CSV
+    manifest or TFRecords (`ingest`, a imgpipe.config.IngestConfig, or
+    auto-detected) are planned by ImageExampleGen, which quarantines or
+    stops with the reason (docs/ingestion.md).
+    """
+    from imgpipe_components.image_example_gen.image_records import is_image_file
+
+    if "://" in str(data_root):
+        return {}  # Object stores are listed by ExampleGen itself.
+    if not data_root.exists():
+        raise DataPathError(f"The data path {data_root} does not exist. "
+                            f"{_LAYOUT}")
+    if not data_root.is_dir():
+        raise DataPathError(f"The data path {data_root} is a file, not a "
+                            f"folder. {_LAYOUT}")
+    if not os.access(data_root, os.R_OK | os.X_OK):
+        raise DataPathError(f"The data path {data_root} is not readable by "
+                            "this user; check its permissions.")
+    data_root = _latest_span_folder(data_root, ingest)
+    if _input_format(data_root, ingest) != "folders":
+        return {}
+    classes = sorted(p for p in data_root.iterdir()
+                     if p.is_dir() and not p.name.startswith("."))
+    if not classes:
+        raise DataPathError(f"The data path {data_root} holds no class "
+                            f"folders. {_LAYOUT}")
+    counts = {}
+    for folder in classes:
+        if not os.access(folder, os.R_OK | os.X_OK):
+            raise DataPathError(f"The class folder {folder} is not readable "
+                                "by this user; check its permissions.")
+        counts[folder.name] = sum(1 for f in folder.iterdir()
+                                  if f.is_file() and is_image_file(f.name))
+    empty = [name for name, count in counts.items() if count == 0]
+    if empty:
+        raise DataPathError(
+            f"Class folder(s) {', '.join(empty)} under {data_root} hold no "
+            "images. Add images to them or remove the folders.")
+    if len(counts) < 2:
+        raise DataPathError(
+            f"The data path {data_root} holds a single class "
+            f"({next(iter(counts))}); a classifier needs at least two class "
+            "folders.")
+    return counts
+
+
+def _latest_span_folder(data_root: Path, ingest) -> Path:
+    from imgpipe_components.image_example_gen import spans
+
+    if ingest is None or not ingest.span_pattern:
+        return data_root
+    folders = [str(p.relative_to(data_root)) for p in data_root.glob(
+        re.sub(spans.SPAN_TOKEN, "*", ingest.span_pattern)) if p.is_dir()]
+    try:
+        return data_root / spans.choose(ingest.span_pattern, folders).folder
+    except ValueError as error:
+        raise DataPathError(str(error)) from error
+
+
+def _input_format(folder: Path, ingest) -> str:
+    from imgpipe_components.image_example_gen import formats
+    from imgpipe_components.storage.files import Listing
+
+    if ingest is not None and ingest.format != "auto":
+        return ingest.format
+    top = Listing(str(folder), tuple(sorted(
+        p.name for p in folder.iterdir() if p.is_file())), ())
+    return formats.detect(top, ingest.manifest_name if ingest
+                          else "manifest.csv")
