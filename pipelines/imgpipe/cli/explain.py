@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from imgpipe.cli.console import fail
 
 
 def explain(
@@ -49,8 +48,7 @@ def explain(
                 typer.echo(f"{path}: {result.class_name} "
                            f"{result.probability:.3f} -> {written}")
     except (ExplainError, FileNotFoundError) as error:
-        console.print(f"[bold red]Error:[/] {error}")
-        raise typer.Exit(2)
+        fail(str(error), 2)
 
 
 def _newest_examples(output: Path) -> Path:
@@ -95,8 +93,7 @@ def export_edge(
         report = export_version(version_dir, examples, output, formats,
                                 max_accuracy_drop)
     except (EdgeExportError, FileNotFoundError) as error:
-        console.print(f"[bold red]Error:[/] {error}")
-        raise typer.Exit(2)
+        fail(str(error), 2)
     typer.echo(f"SavedModel eval accuracy {report['saved_model_accuracy']:.4f}"
                f" on {report['eval_images']} images")
     for variant in report["variants"]:

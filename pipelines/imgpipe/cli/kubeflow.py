@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
+from imgpipe.cli.console import console, fail
 from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
@@ -24,14 +24,8 @@ kubeflow_app = typer.Typer(
     no_args_is_help=True,
     help="Compile the pipeline for Kubeflow Pipelines 2.x, submit a run, or "
          "schedule recurring runs.")
-console = Console(stderr=True)
 
 DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 def _settings(pairs: List[str]) -> dict:
@@ -39,7 +33,7 @@ def _settings(pairs: List[str]) -> dict:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            _fail(f"--beam-setting '{pair}' is not key=value "
+            fail(f"--beam-setting '{pair}' is not key=value "
                   "(e.g. --beam-setting project=my-project).", 2)
         settings[key.strip()] = value.strip()
     return settings
@@ -48,17 +42,17 @@ def _settings(pairs: List[str]) -> dict:
 def _beam_args(preset: Optional[str], settings: List[str], image: str):
     if preset is None:
         if settings:
-            _fail("--beam-setting needs --beam-preset.", 2)
+            fail("--beam-setting needs --beam-preset.", 2)
         return ()
     from imgpipe.runners.kubeflow import beam_presets
 
     try:
         args = beam_presets.preset_args(preset, image, _settings(settings))
     except ValueError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     problems = beam_presets.validate(args)
     if problems:
-        _fail(f"Beam preset '{preset}' gives invalid options: "
+        fail(f"Beam preset '{preset}' gives invalid options: "
               + "; ".join(problems) + ". Fix the --beam-setting values.", 2)
     return args
 
@@ -135,7 +129,7 @@ def compile_command(
             beam_preset, beam_setting, kubeflow.image) or
             kubeflow.beam_pipeline_args)
     except (SettingsError, OSError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     if auto_settings:
         pipeline_config = _choose_defaults(pipeline_config, kubeflow, options)
     _compile(pipeline_config, kubeflow, output)
@@ -156,7 +150,7 @@ def _choose_defaults(pipeline_config, kubeflow, options):
                             "training defaults..."):
             chosen, lines = choose_defaults(pipeline_config, kubeflow, given)
     except SettingsError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     console.print("Settings (from the data and the Trainer step's "
                   "hardware; any option overrides):")
     for line in lines:
@@ -176,14 +170,14 @@ def _compile(pipeline_config, kubeflow, output: Path) -> None:
         with console.status("Compiling (imports TFX and TensorFlow)..."):
             written = compile_pipeline(pipeline_config, kubeflow, output)
     except (KubeflowCompileError, SettingsError, OSError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     typer.echo(f"Wrote {written}")
 
 
 def _connection_options(host, token, cookies, namespace):
     from imgpipe.runners.kubeflow.client import Connection
     if not host:
-        _fail("No KFP endpoint: pass --host or set KF_PIPELINES_ENDPOINT ("
+        fail("No KFP endpoint: pass --host or set KF_PIPELINES_ENDPOINT ("
               f"{PORT_FORWARD_HINT}).", 2)
     return Connection(host=host, token=token, cookies=cookies,
                       namespace=namespace)
@@ -194,10 +188,10 @@ def _load_package(package: Path):
     try:
         return PipelinePackage.load(package)
     except FileNotFoundError:
-        _fail(f"Pipeline package {package} does not exist. Compile it first: "
+        fail(f"Pipeline package {package} does not exist. Compile it first: "
               f"imgpipe kubeflow compile --output {package}", 2)
     except ValueError as error:  # also YAML errors
-        _fail(str(error), 2)
+        fail(str(error), 2)
 
 
 def _talk_to_kfp(action, host: str):
@@ -215,7 +209,7 @@ def _talk_to_kfp(action, host: str):
         return action()
     except (urllib3.exceptions.HTTPError, kfp_server_api.ApiException,
             ValueError, TimeoutError) as error:
-        _fail(explain(error, host))
+        fail(explain(error, host))
 
 
 HOST = typer.Option(None, envvar="KF_PIPELINES_ENDPOINT",
@@ -311,7 +305,7 @@ def schedule(cron: str = typer.Option(
     try:
         kfp_schedule.check_cron(cron)
     except ValueError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     spec, connection, client, target = _prepare(
         package, host, token, cookies, namespace, experiment, data_root,
         epochs, pipeline_root, service_account)

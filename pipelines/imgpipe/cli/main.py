@@ -14,23 +14,17 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
+from imgpipe.cli import explain, kubeflow, serving
+from imgpipe.cli.console import console, fail
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
                             PipelineConfig, PushConfig, TrainConfig)
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
                        "augment, transform, train, evaluate, push.")
-console = Console(stderr=True)
 
 DEFAULT_OUTPUT = Path("output")
-DEFAULT_DIGITS = DEFAULT_OUTPUT / "data" / "digits"
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -100,7 +94,7 @@ def run(
     try:
         counts = preflight.check_data_root(data)
     except preflight.DataPathError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     auto, budget_s = _chosen_settings(data, counts, train_budget, {
         "image_size": image_size, "channels": channels, "copies": copies,
         "architecture": architecture, "epochs": epochs,
@@ -122,7 +116,7 @@ def run(
             push=PushConfig(auto_promote=auto_promote),
             enable_cache=not no_cache), auto)
     except SettingsError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
@@ -143,9 +137,9 @@ def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
         try:
             budget_epochs, budget_s = auto_settings.parse_budget(train_budget)
         except ValueError as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         if budget_epochs and explicit["epochs"] not in (None, budget_epochs):
-            _fail(f"--epochs {explicit['epochs']} and --train-budget "
+            fail(f"--epochs {explicit['epochs']} and --train-budget "
                   f"{train_budget} disagree: give one of them.", 2)
         explicit["epochs"] = explicit["epochs"] or budget_epochs
     profile = (auto_settings.profile_folder(data, counts,
@@ -186,14 +180,14 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
         try:
             return run_pipeline(config, layout, on_progress, new_metadata)
         except RunGuardError as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         except Exception as error:  # noqa: BLE001 - shown without traceback
             failed = [node for node in started if node not in finished]
             component = failed[-1] if failed else None
             # The traceback goes to the log the message points at.
             logging.getLogger("imgpipe").exception(
                 "The run failed in %s", component or "the pipeline")
-            _fail(describe_failure(error, component, log_file))
+            fail(describe_failure(error, component, log_file))
 
 
 @app.command()
@@ -218,12 +212,13 @@ def predict(
             shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
             typer.echo(f"{path}: {shown}")
     except (FileNotFoundError, ValueError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
 
 
-from imgpipe.cli import serving as cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
-from imgpipe.cli import kubeflow as cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
-from imgpipe.cli import explain as cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain, export-edge
+serving.register(app)     # serve, promote, rollback, history
+explain.register(app)     # explain, export-edge
+kubeflow.register(app)    # kubeflow compile, submit, schedule
+
 
 def main() -> None:
     """The `imgpipe` console script: the Typer app, then an exit that skips

@@ -13,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from imgpipe.cli.console import console, fail
+
 DEFAULT_MODEL_DIR = Path("output") / "serving" / "digits"
-console = Console(stderr=True)
 
 MODEL_DIR = typer.Option(DEFAULT_MODEL_DIR, "--model-dir",
                          help="The model's base path: numbered versions "
@@ -29,11 +30,6 @@ SERVER = typer.Option(None, "--server",
                            "report the version AVAILABLE first.")
 MODEL_NAME = typer.Option(None, "--model-name",
                           help="Default: the model dir's folder name.")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 def serve(
@@ -74,9 +70,9 @@ def serve(
     try:
         check_bind_address(host, allow_remote)   # before importing anything
     except RemoteBindRefused as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     if not model_dir.is_dir() and model_config is None:
-        _fail(f"{model_dir} does not exist: push a model first "
+        fail(f"{model_dir} does not exist: push a model first "
               "(`imgpipe run`) or pass --model-dir.", 2)
     from imgpipe_components.limits import MAX_PIXELS
     from imgpipe.serving.app import AppSettings
@@ -137,7 +133,7 @@ def _move_label(action, *args, **kwargs) -> None:
     try:
         result = action(*args, check=check_servable, **kwargs)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(result.message)
 
 
@@ -157,7 +153,7 @@ def history(
     try:
         changes = show_history(model_dir, model_name)[-limit:]
     except (ConfigError, ValueError, StorageError) as error:
-        _fail(str(error))
+        fail(str(error))
     if as_json:
         for change in changes:
             typer.echo(json.dumps(dataclasses.asdict(change)))
