@@ -9,7 +9,6 @@ TFX, TensorFlow and kfp are imported inside the commands, so
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from pathlib import Path
 from typing import List, Optional
@@ -17,6 +16,8 @@ from typing import List, Optional
 import typer
 
 from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
+                                 MinAccuracy, ModelName)
 from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
@@ -26,35 +27,6 @@ kubeflow_app = typer.Typer(
          "schedule recurring runs.")
 
 DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
-
-
-def _settings(pairs: List[str]) -> dict:
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            fail(f"--beam-setting '{pair}' is not key=value "
-                  "(e.g. --beam-setting project=my-project).", 2)
-        settings[key.strip()] = value.strip()
-    return settings
-
-
-def _beam_args(preset: Optional[str], settings: List[str], image: str):
-    if preset is None:
-        if settings:
-            fail("--beam-setting needs --beam-preset.", 2)
-        return ()
-    from imgpipe.runners.kubeflow import beam_presets
-
-    try:
-        args = beam_presets.preset_args(preset, image, _settings(settings))
-    except ValueError as error:
-        fail(str(error), 2)
-    problems = beam_presets.validate(args)
-    if problems:
-        fail(f"Beam preset '{preset}' gives invalid options: "
-              + "; ".join(problems) + ". Fix the --beam-setting values.", 2)
-    return args
 
 
 @kubeflow_app.command("compile")
@@ -75,13 +47,12 @@ def compile_command(
         None, help="PersistentVolumeClaim holding the model store (the dev "
                    "overlay's imgpipe-models), mounted into the steps that "
                    "read or write it."),
-    model_name: Optional[str] = typer.Option(None),
-    image_size: Optional[int] = typer.Option(None, min=8),
-    channels: Optional[int] = typer.Option(None, min=1, max=3),
-    architecture: Optional[str] = typer.Option(None),
-    epochs: Optional[int] = typer.Option(
-        None, min=1, help="Default; `submit --epochs` overrides per run."),
-    min_accuracy: Optional[float] = typer.Option(None, min=0, max=1),
+    model_name: ModelName = None,
+    image_size: ImageSize = None,
+    channels: Channels = None,
+    architecture: Architecture = None,
+    epochs: Epochs = None,
+    min_accuracy: MinAccuracy = None,
     max_accuracy_drop: Optional[float] = typer.Option(None, min=0, max=1),
     gpus: Optional[int] = typer.Option(
         None, min=0, help="GPUs for the Trainer; 0 trains on CPU."),
@@ -122,12 +93,10 @@ def compile_command(
         evaluation=dict(min_accuracy=min_accuracy,
                         max_accuracy_drop=max_accuracy_drop),
         node_selector=node_selector, tolerations=toleration,
-        resources=resources)
+        resources=resources, beam_preset=beam_preset,
+        beam_settings=beam_setting)
     try:
         pipeline_config, kubeflow = build(options)
-        kubeflow = dataclasses.replace(kubeflow, beam_pipeline_args=_beam_args(
-            beam_preset, beam_setting, kubeflow.image) or
-            kubeflow.beam_pipeline_args)
     except (SettingsError, OSError) as error:
         fail(str(error), 2)
     if auto_settings:

@@ -17,6 +17,8 @@ import typer
 
 from imgpipe.cli import explain, kubeflow, serving
 from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
+                                 MinAccuracy, ModelName)
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
                             PipelineConfig, PushConfig, TrainConfig)
 
@@ -32,53 +34,48 @@ def run(
     data: Optional[Path] = typer.Option(
         None, help="Folder of class sub-folders. Default: scikit-learn's "
                    "digits, written once under OUTPUT/data/digits."),
-    output: Path = typer.Option(DEFAULT_OUTPUT, help="Pipeline root, ML "
-                                "Metadata store and serving folder live here."),
-    epochs: Optional[int] = typer.Option(
-        None, min=1, help="Default: chosen from the data and the machine "
-                          "(printed at the start of the run)."),
+    output: Path = typer.Option(
+        DEFAULT_OUTPUT, help="Folder of the pipeline root, the ML Metadata "
+                             "store and the served models."),
+    model_name: ModelName = PipelineConfig.model_name,
+    image_size: ImageSize = None,
+    channels: Channels = None,
+    architecture: Architecture = None,
+    epochs: Epochs = None,
     batch_size: Optional[int] = typer.Option(
-        None, min=1, help="Default: chosen (32 on CPU, 128 on GPU)."),
-    image_size: Optional[int] = typer.Option(
-        None, min=8, help="Side of the square model input. Default: the "
-        "images' own size, at least 16, capped at 96 on CPU (224 on GPU)."),
-    channels: Optional[int] = typer.Option(
-        None, min=1, max=3, help="1 (grey) or 3 (RGB). Default: 1 if the "
-                                 "sampled images are grey."),
+        None, min=1, help="Default: chosen from the hardware."),
+    train_budget: Optional[str] = typer.Option(
+        None, help="Epochs ('20e') or wall time ('10m', '90s', '1h'); a time "
+                   "budget stops training at the first batch past it."),
+    early_stopping: int = typer.Option(
+        TrainConfig.early_stopping_patience, min=0,
+        help="Stop after N epochs without gain on a 10% holdout of the "
+             "train split (never the eval split); 0 = off."),
     copies: Optional[int] = typer.Option(
         None, min=0, help="Augmented copies per train image. Default: "
-                          "chosen by data-set size and device."),
+                          "chosen from the data-set size and the hardware."),
     rebalance_to: float = typer.Option(
         AugmentConfig.rebalance_to, min=0, max=1,
         help="Oversample classes up to this fraction of the largest."),
-    architecture: Optional[str] = typer.Option(
-        None, help="small_cnn, residual_cnn or transfer. Default: chosen "
-                   "by data-set size and device."),
-    train_budget: Optional[str] = typer.Option(
-        None, help="Training budget: epochs ('20e') or wall time ('10m', "
-                   "'90s', '1h'); training stops at the first batch past a "
-                   "time budget (recorded in history.json)."),
-    early_stopping: int = typer.Option(
-        TrainConfig.early_stopping_patience, min=0,
-        help="Stop after N epochs without gain on a hash-chosen 10% "
-             "holdout of the train split (never the eval split); 0 = off."),
     online_augmentation: bool = typer.Option(
         TrainConfig.online_augmentation,
         help="Also augment randomly every epoch inside the Trainer."),
-    seed: int = typer.Option(TrainConfig.seed),
-    min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
-    model_name: str = typer.Option(PipelineConfig.model_name),
-    no_cache: bool = typer.Option(False, help="Re-run every component."),
+    seed: int = typer.Option(TrainConfig.seed, help="Random seed of the "
+                             "augmentation and the training."),
+    min_accuracy: MinAccuracy = EvalConfig.min_accuracy,
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Re-run every component."),
     auto_promote: bool = typer.Option(
         False, help="Promote the pushed canary to stable when its "
                     "evaluation is at least the stable version's."),
     edge_export: bool = typer.Option(
-        False, help="Also export TensorFlow Lite float32/float16/int8 models, "
-                    "each published only within 1 point of the SavedModel's "
-                    "eval accuracy."),
+        False, help="Also export TensorFlow Lite float32, float16 and int8 "
+                    "models, each published only within 1 point of the "
+                    "SavedModel's eval accuracy."),
     new_metadata: bool = typer.Option(
         False, help="Start a new ML Metadata store although earlier runs "
-                    "exist (their cache and blessed baseline are lost)."),
+                    "exist: their cache is lost, and the next model is "
+                    "judged by the absolute thresholds only."),
 ) -> None:
     """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
     from imgpipe import auto_settings
