@@ -22,9 +22,9 @@ from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 kubeflow_app = typer.Typer(
-    no_args_is_help=True,
-    help="Compile the pipeline for Kubeflow Pipelines 2.x, submit a run, or "
-         "schedule recurring runs.")
+    no_args_is_help=True, rich_markup_mode=None,   # as the main app
+    help="Run the pipeline on Kubeflow Pipelines 2.x.\n\nCompile it, "
+         "submit a run, or schedule recurring runs.")
 
 DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
 
@@ -36,8 +36,10 @@ def compile_command(
         None, help="YAML settings (sections pipeline: and kubeflow:, see "
                    "docs/kubeflow.md); options given here win over it."),
     image: Optional[str] = typer.Option(
-        None, help=f"Image of every step (default {KubeflowConfig.image})."),
-    pipeline_root: Optional[str] = typer.Option(None),
+        None, show_default=KubeflowConfig.image, help="Image of every step."),
+    pipeline_root: Optional[str] = typer.Option(
+        None, show_default=KubeflowConfig.pipeline_root,
+        help="Where the steps write their artifacts."),
     data_root: Optional[str] = typer.Option(
         None, help="Default of the data_root run parameter."),
     model_store: Optional[str] = typer.Option(
@@ -53,32 +55,39 @@ def compile_command(
     architecture: Architecture = None,
     epochs: Epochs = None,
     min_accuracy: MinAccuracy = None,
-    max_accuracy_drop: Optional[float] = typer.Option(None, min=0, max=1),
+    max_accuracy_drop: Optional[float] = typer.Option(
+        None, min=0, max=1, help="Eval accuracy a model may lose against "
+                                 "the model in service."),
     gpus: Optional[int] = typer.Option(
         None, min=0, help="GPUs for the Trainer; 0 trains on CPU."),
     node_selector: List[str] = typer.Option(
-        [], help="label=value for the GPU step's nodes (repeat; replaces "
-                 "the default)."),
+        [], metavar="LABEL=VALUE", help="Node label of the GPU step's nodes "
+                                        "(repeat; replaces the default)."),
     toleration: List[str] = typer.Option(
-        [], help="KEY[=VALUE][:EFFECT] the GPU step tolerates (repeat; "
-                 "replaces the default)."),
+        [], metavar="KEY[=VALUE][:EFFECT]",
+        help="Taint the GPU step tolerates (repeat; replaces the default)."),
     resources: List[str] = typer.Option(
-        [], help="STEP:cpu_request=N,memory_request_gb=N[,cpu_limit=N,"
-                 "memory_limit_gb=N] (repeat)."),
+        [], metavar="STEP:FIELD=N,...",
+        help="A step's requests and limits (repeat), FIELD one of "
+             "cpu_request, cpu_limit, memory_request_gb, memory_limit_gb."),
     beam_preset: Optional[str] = typer.Option(
         None, help="direct, dataflow, flink or spark (default: in-pod "
                    "DirectRunner with Beam's defaults)."),
     beam_setting: List[str] = typer.Option(
-        [], help="key=value for the preset, e.g. project=p region=r "
-                 "temp_location=gs://b/tmp (repeat the option)."),
+        [], metavar="KEY=VALUE", help="A setting of the Beam preset, such as "
+                                      "project=p or region=r (repeat)."),
     auto_settings: bool = typer.Option(
-        True, help="Choose input size, architecture, epochs, batch size and "
-                   "augmentation copies from a sample of the data under "
+        True, help="Choose the training settings not given from a sample of "
                    "data_root and the Trainer step's GPUs and CPUs, as "
-                   "`imgpipe run` does; settings given as options or in "
-                   "--config win."),
+                   "`imgpipe run` does."),
 ) -> None:
-    """Compile the pipeline to a KFP 2.x pipeline spec (.yaml)."""
+    """Compile the pipeline to a KFP 2.x pipeline spec (.yaml).
+
+    A setting not given as an option takes the --config file's value, else
+    the chooser's (--auto-settings), else the built-in default. The data
+    root and the epochs are run parameters: `submit` and `schedule` can
+    override them per run.
+    """
     from imgpipe.cli.kubeflow_options import CompileOptions, build
     from imgpipe_components.settings_codec import SettingsError
 
@@ -230,7 +239,8 @@ def _check_backend(client, spec, host: str, allow_old: bool) -> None:
 def submit(package: Path = PACKAGE, host: Optional[str] = HOST,
            token: Optional[str] = TOKEN, cookies: Optional[str] = COOKIES,
            namespace: Optional[str] = NAMESPACE, experiment: str = EXPERIMENT,
-           run_name: Optional[str] = typer.Option(None),
+           run_name: Optional[str] = typer.Option(
+               None, help="Default: the pipeline's name and the time."),
            data_root: Optional[str] = DATA_ROOT,
            epochs: Optional[int] = EPOCHS,
            pipeline_root: Optional[str] = PIPELINE_ROOT,
@@ -257,7 +267,8 @@ def schedule(cron: str = typer.Option(
              token: Optional[str] = TOKEN, cookies: Optional[str] = COOKIES,
              namespace: Optional[str] = NAMESPACE,
              experiment: str = EXPERIMENT,
-             name: str = typer.Option("imgpipe-retraining"),
+             name: str = typer.Option("imgpipe-retraining",
+                                      help="Name of the recurring run."),
              data_root: Optional[str] = DATA_ROOT,
              epochs: Optional[int] = EPOCHS,
              pipeline_root: Optional[str] = PIPELINE_ROOT,
@@ -266,9 +277,11 @@ def schedule(cron: str = typer.Option(
                  False, help="Replace a different recurring run of the same "
                              "name (deleted, then created: KFP has no update)."),
              allow_old_backend: bool = ALLOW_OLD) -> None:
-    """Create a recurring run: one at a time, no catch-up of missed runs.
-    Running it again with the same spec, cron and parameters changes
-    nothing."""
+    """Create a recurring run of a compiled pipeline.
+
+    One run at a time, no catch-up of missed runs. Running it again with
+    the same spec, cron and parameters changes nothing.
+    """
     from imgpipe.runners.kubeflow import schedule as kfp_schedule
 
     try:

@@ -17,12 +17,16 @@ import typer
 
 from imgpipe.cli import explain, kubeflow, serving
 from imgpipe.cli.console import console, fail
-from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
-                                 MinAccuracy, ModelName)
+from imgpipe.cli.options import (DEFAULT_MODEL_DIR, Architecture, Channels,
+                                 Epochs, ImageSize, MinAccuracy, ModelName)
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
                             PipelineConfig, PushConfig, TrainConfig)
 
+# Click's own help layout (rich_markup_mode=None): it rewraps each
+# paragraph to the terminal and gives option help a wide column, where
+# Rich's table squeezes help into a narrow one and cuts defaults short.
 app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  rich_markup_mode=None,
                   help="Image-classification pipeline: ingest, validate, "
                        "augment, transform, train, evaluate, push.")
 
@@ -77,7 +81,12 @@ def run(
                     "exist: their cache is lost, and the next model is "
                     "judged by the absolute thresholds only."),
 ) -> None:
-    """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
+    """Run the whole pipeline locally.
+
+    TFX's LocalDagRunner with a SQLite ML Metadata store under --output.
+    Settings not given are chosen from the data and this machine, and
+    printed with their reasons.
+    """
     from imgpipe import auto_settings
     from imgpipe.runners.local import preflight
     from imgpipe.cli.report import print_summary
@@ -189,19 +198,23 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
 
 @app.command()
 def predict(
-    images: List[Path] = typer.Argument(..., help="Image files to classify."),
+    images: List[Path] = typer.Argument(..., metavar="IMAGE",
+                                        help="Image files to classify."),
     model_dir: Path = typer.Option(
-        DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
+        DEFAULT_MODEL_DIR,
         help="A pushed model's folder (its stable version is used), one "
              "version's SavedModel folder, or a .tflite file from "
              "`imgpipe export-edge`."),
-    top_k: int = typer.Option(3, min=1),
+    top_k: int = typer.Option(3, min=1, help="Classes shown per image."),
     server: Optional[str] = typer.Option(
         None, help="Ask a model server (`imgpipe serve` or TF Serving) "
                    "instead: http://127.0.0.1:8501, or a model path on it "
                    "such as .../v1/models/digits/labels/canary."),
 ) -> None:
-    """Classify images with a pushed SavedModel; prints the top-k classes."""
+    """Classify images and print the top-k classes.
+
+    With a pushed SavedModel, a TensorFlow Lite file or a model server.
+    """
     from imgpipe.predict import predict_files
 
     try:

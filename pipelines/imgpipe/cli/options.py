@@ -1,5 +1,7 @@
-"""The options that `imgpipe run` and `imgpipe kubeflow compile` share,
-declared once so that both commands describe a setting the same way.
+"""Options that several commands share, declared once so that each
+command describes a setting the same way.
+
+The settings `imgpipe run` and `imgpipe kubeflow compile` share:
 
 Each is an `Annotated` type; the command gives the default. `imgpipe run`
 leaves the training settings to the chooser (from the data and this
@@ -10,9 +12,12 @@ defaults apply, as its help says.
 """
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+
+from imgpipe.config import PipelineConfig
 
 ModelName = Annotated[Optional[str], typer.Option(
     help="Name the model is pushed and served under.")]
@@ -30,3 +35,10 @@ Epochs = Annotated[Optional[int], typer.Option(
                 "and the hardware.")]
 MinAccuracy = Annotated[Optional[float], typer.Option(
     min=0, max=1, help="Eval accuracy a model needs to be blessed.")]
+
+# The models that `imgpipe run` pushes, as the serving, promotion and
+# explanation commands find them by default.
+DEFAULT_MODEL_DIR = Path("output") / "serving" / PipelineConfig.model_name
+PushedModel = Annotated[Path, typer.Option(
+    help="A pushed model's folder (its stable version is used) or one "
+         "version's SavedModel folder.")]

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import DEFAULT_MODEL_DIR
 
-DEFAULT_MODEL_DIR = Path("output") / "serving" / "digits"
 
 MODEL_DIR = typer.Option(DEFAULT_MODEL_DIR, "--model-dir",
                          help="The model's base path: numbered versions "
@@ -65,7 +65,11 @@ def serve(
     inter_op_threads: int = typer.Option(1, min=0, help="TensorFlow ops run "
                                          "at once (0: TF's choice)."),
 ) -> None:
-    """Serve pushed models over TF Serving's REST API until SIGTERM/Ctrl-C."""
+    """Serve pushed models over TF Serving's REST API.
+
+    Runs until SIGTERM or Ctrl-C, and picks up new versions and label
+    changes as they appear.
+    """
     from imgpipe.serving.bind import RemoteBindRefused, check_bind_address
     try:
         check_bind_address(host, allow_remote)   # before importing anything
@@ -102,9 +106,12 @@ def promote(
                                          "history."),
     server: Optional[str] = SERVER,
 ) -> None:
-    """Move `stable` to the canary version if its accuracy is at least
-    stable's (or with --force), once the version loads and answers its
-    warm-up requests (and, with --server, is AVAILABLE there)."""
+    """Move `stable` to the canary version.
+
+    Only when the canary's accuracy is at least stable's (or with --force),
+    and once the version loads and answers its warm-up requests (and, with
+    --server, is AVAILABLE there).
+    """
     from imgpipe_components.model_store import promote as promote_canary
     _move_label(promote_canary, model_dir, model_name, force, reason,
                 server=server)
@@ -117,8 +124,11 @@ def rollback(
                                          "history."),
     server: Optional[str] = SERVER,
 ) -> None:
-    """Return `stable` (and `canary`) to the previous stable version, once
-    it loads (and, with --server, is AVAILABLE there)."""
+    """Return `stable` to the previous stable version.
+
+    `canary` moves back with it, once that version loads (and, with
+    --server, is AVAILABLE there).
+    """
     from imgpipe_components.model_store import rollback as roll_back
     _move_label(roll_back, model_dir, model_name, reason, server=server)
 
@@ -144,7 +154,7 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per "
                                  "line, as stored."),
 ) -> None:
-    """Every label change: when, who, what moved, why."""
+    """Show every label change: when, who, what moved, why."""
     import dataclasses
     import json
 
