@@ -22,7 +22,9 @@ _CHANNELS_BY_MODE = {"1": 1, "L": 1, "P": 3, "RGB": 3, "RGBA": 4, "LA": 2,
 
 @dataclasses.dataclass(frozen=True)
 class ImageRecord:
-    """The raw contract of one example (see DESIGN.md, contracts)."""
+    """The raw contract of one example: the columns every ingested image
+    carries, whatever its source format (tfrecords.CONTRACT gives their
+    tf.train.Example feature kinds)."""
     image_id: str
     image_raw: bytes
     label: int

@@ -235,8 +235,8 @@ def main() -> None:
     the interpreter's teardown.
 
     Python's finalization of what TensorFlow, TFX and Beam leave in memory
-    (module dictionaries, eager contexts, C++ objects) took 2.2 s after a
-    pipeline run, longer than most of its components. By then everything is
+    (module dictionaries, eager contexts, C++ objects) takes longer after a
+    pipeline run than most of its components. By then everything is
     durable: ML Metadata commits each execution, files are closed by their
     `with` blocks. So once the other exit handlers have run (ours is
     registered before any library's, so it runs after theirs), the streams
