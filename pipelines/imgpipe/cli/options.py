@@ -1,9 +1,8 @@
 """Options that several commands share, declared once so that each
 command describes a setting the same way.
 
-The settings `imgpipe run` and `imgpipe kubeflow compile` share:
-
-Each is an `Annotated` type; the command gives the default. `imgpipe run`
+The settings that `imgpipe run` and `imgpipe kubeflow compile` share are
+`Annotated` types, and each command gives the default: `imgpipe run`
 leaves the training settings to the chooser (from the data and this
 machine) and shows the built-in default of the others; `kubeflow compile`
 leaves them all unset, so that its --config file, then its chooser (from a
