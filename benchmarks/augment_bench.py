@@ -24,7 +24,8 @@ def examples_dir(work: Path) -> Path:
     from imgpipe_components.image_example_gen import image_records
     from imgpipe.digits import write_digits
     digits = write_digits(work / "digits")
-    vocabulary = image_records.class_folders(str(digits))
+    vocabulary = sorted(folder.name for folder in digits.iterdir()
+                        if folder.is_dir())
     for split in ("train", "eval"):
         (work / "examples" / f"Split-{split}").mkdir(parents=True)
     writers = {s: tf.io.TFRecordWriter(

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Callable, Dict, List
 
 from benchmarks.common import write_results
+from tests.ports import free_port
 
 SERVING_PACKAGES = ("fastapi", "uvicorn", "starlette", "httpx",
                     "prometheus-client", "tensorflow-serving-api")
@@ -231,13 +232,6 @@ def start_server(base: Path, port: int, log_file: Path) -> subprocess.Popen:
             time.sleep(0.5)
     server.kill()
     raise RuntimeError(f"The server did not start; see {log_file}")
-
-
-def free_port() -> int:
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def parse_args(argv=None) -> argparse.Namespace:

@@ -23,29 +23,27 @@ from pathlib import Path
 from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
 
 # The model's convolution stack halves the input twice: below 16 pixels its
-# last stage would work on 2x2 maps. 16 is also what measured best for the
-# 8x8 digits (1.0000 eval accuracy for 5 seeds of 5, a quarter of the cost
-# of 32x32: benchmarks/results/quality.md), so tiny images are upscaled to
-# this floor and no further.
+# last stage would work on 2x2 maps. 16 is also the best size for the 8x8
+# digits, as exact as 32x32 at a quarter of the cost
+# (benchmarks/results/quality.md), so tiny images are upscaled to this floor
+# and no further.
 MIN_INPUT_SIDE = 16
 # Larger images (photos) are downscaled: the cost grows with the pixels,
 # and a small CNN from scratch gains little beyond this on a CPU.
 MAX_INPUT_SIDE = {"cpu": 96, "gpu": 224}
 # Up to this many training images (per CPU core pair, at 16x16 inputs) the
-# residual CNN with one augmented copy is affordable on a CPU: the embedded
-# digits train in ~15 s on 2 cores. Beyond it the classic small CNN on the
-# real images alone gives more accuracy per second (benchmarks/results/
-# accuracy.md). Larger inputs cost more per image: this count and the
-# small-data pass budget below shrink with the pixels (_pixel_share), so a
-# few hundred 96x96 photos do not train the residual CNN for 30 epochs (570 s
-# for 360 photos on 2 cores, measured before the scaling).
+# residual CNN with one augmented copy is affordable on a CPU. Beyond it
+# the classic small CNN on the real images alone gives more accuracy per
+# second (benchmarks/results/accuracy.md). Larger inputs cost more per
+# image: this count and the small-data pass budget below shrink with the
+# pixels (_pixel_share), so that a few hundred 96x96 photos get the small
+# CNN for a few epochs, not the residual CNN for dozens.
 SMALL_DATA_IMAGES_PER_2_CPUS = 4000
 # Small data on a CPU: a budget of image passes (augmented copies included)
 # rather than a fixed epoch count, so a few hundred images still get enough
-# updates. On the digits (about 2,900 train images with their copies) 6
-# epochs, 17,000 passes, scored 1.0000 on the eval split for 5 seeds of 5,
-# as did 8 and 15 epochs; without the copies 10 and 15 epochs left one
-# error in 5 seeds (benchmarks/results/small_data_epochs.md).
+# updates. On the digits (about 2,900 train images with their copies)
+# 17,000 passes, 6 epochs, are as exact on the eval split as 8 or 15
+# epochs, and only with the copies (benchmarks/results/small_data_epochs.md).
 SMALL_DATA_PASSES = 17_000
 SMALL_DATA_EPOCHS = (6, 40)   # floor and ceiling
 # The train split's share of the images (ExampleGen's 8:2 hash split).
@@ -53,11 +51,10 @@ TRAIN_SHARE = 0.8
 # Beyond this many images the data itself varies enough: no offline copies.
 GPU_COPIES_UP_TO = 50_000
 # Larger data on a CPU: a budget of image passes, so a larger data set gets
-# fewer epochs. On 10,782 28x28 digits the small CNN with a cosine schedule
-# scored 0.9888 (mean of 3 seeds) after 4 epochs (35,000 passes) against
-# the seed script's 0.9896 after 10 constant-rate epochs: 6 epochs (60,000
-# passes) buy the margin (benchmarks/results/accuracy_4_epochs.md and
-# accuracy.md).
+# fewer epochs. On the 10,782 28x28 digits the small CNN with a cosine
+# schedule comes close to the seed script's 10 constant-rate epochs after
+# 35,000 passes, and 60,000 passes buy the margin
+# (benchmarks/results/accuracy_4_epochs.md and accuracy.md).
 IMAGE_PASSES = 60_000
 MIN_EPOCHS = 4
 SAMPLE_PER_CLASS = 8

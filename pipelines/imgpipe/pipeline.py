@@ -12,7 +12,7 @@ import dataclasses
 from typing import Any, Callable, Optional
 
 # Imported module by module: `tfx.v1` also imports the Google Cloud AI
-# Platform extensions (about 15 s here) that this pipeline never uses.
+# Platform extensions, slow to import, that this pipeline never uses.
 from tfx.components import (Evaluator, ExampleValidator, SchemaGen,
                             StatisticsGen, Trainer, Transform, Tuner)
 from tfx.components.schema_gen.import_schema_gen.component import \
@@ -130,10 +130,10 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
         # cost more than the transform itself; StatisticsGen covers the raw data.
         disable_statistics=True,
         # Only the graph: the Trainer and Tuner apply it to the raw examples
-        # (components/imgpipe_components/train/datasets.py), as serving does. Materialised float
-        # pixels are 5x the 28x28 grey PNGs (far more for JPEG photos); writing
-        # them cost 4 of Transform's 8 s on 10,782 images, more than decoding
-        # once in the Trainer.
+        # (components/imgpipe_components/train/datasets.py), as serving
+        # does. Materialised float pixels are 5x the 28x28 grey PNGs (far
+        # more for JPEG photos); writing them costs half of Transform's time,
+        # more than decoding once in the Trainer.
         materialize=False,
         custom_config=to_dict(config.transform))
     train_config = (trainer_custom_config(config)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 from typing import List, Optional
+
+from tests.ports import free_port
 
 MAX_PIXELS = 1_000_000
 
@@ -95,12 +96,6 @@ def run_example_gen(input_base, output: Path, ingest=None, driver=False,
 
 
 # -- gs:// through gcp-storage-emulator ------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 def _wait_until_up(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + 30

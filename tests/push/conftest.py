@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from tests.ingest.harness import (Emulator, _wait_until_up, free_port,
-                                  point_client_at)
+from tests.ingest.harness import Emulator, _wait_until_up, point_client_at
+from tests.ports import free_port
 
 _buckets = itertools.count(1)
 

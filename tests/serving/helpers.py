@@ -7,7 +7,6 @@ import base64
 import contextlib
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import httpx
+
+from tests.ports import free_port
 
 
 def b64(data: bytes) -> dict:
@@ -137,12 +138,6 @@ class SteadyLoad:
 
 
 IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class ServerProcess:

@@ -16,6 +16,7 @@ import pytest
 
 from imgpipe_components.model_store import register_pushed_version
 from imgpipe.serving.bind import is_loopback
+from tests.ports import free_port
 from tests.serving.helpers import b64, push_copy, running_server, wait_until
 
 pytestmark = pytest.mark.timeout(300)
@@ -25,12 +26,6 @@ IMGPIPE = str(Path(sys.executable).parent / "imgpipe")
 def imgpipe(*args, timeout=120):
     return subprocess.run([IMGPIPE, *map(str, args)], capture_output=True,
                           text=True, timeout=timeout)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def in_flight(port: int) -> float:

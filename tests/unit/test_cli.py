@@ -1,6 +1,7 @@
 """The CLI refuses unusable data with one clear paragraph, before any work."""
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,3 +51,53 @@ def test_help_lists_the_commands(tmp_path):
     assert result.returncode == 0
     for command in ("run", "predict"):
         assert command in result.stdout
+
+
+def _commands(group, path=()):
+    """(argument path, command) for every command and sub-group."""
+    for name, command in group.commands.items():
+        yield (*path, name), command
+        if hasattr(command, "commands"):
+            yield from _commands(command, (*path, name))
+
+
+def _prose(text: str) -> str:
+    """Whitespace and box-drawing characters collapsed; a line that wraps
+    after a hyphen ("non-\\nloopback") joined again."""
+    text = re.sub(r"[\u2500-\u257f]", " ", text)
+    text = re.sub(r"(?<=\w-)\s+(?=\w)", "", text)
+    return " ".join(text.split())
+
+
+def _help_at_80_columns(path) -> str:
+    from typer.testing import CliRunner
+
+    from imgpipe.cli.main import app
+
+    result = CliRunner().invoke(app, [*path, "--help"],
+                                env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_every_help_reads_whole_at_80_columns():
+    """Each option's and argument's help, each default and each command's
+    summary line appear whole in the help at 80 columns: no word cut, no
+    text truncated, no line wider than the terminal."""
+    import typer.main
+
+    from imgpipe.cli.main import app
+
+    root = typer.main.get_command(app)
+    for path, command in [((), root), *_commands(root)]:
+        output = _help_at_80_columns(path)
+        assert max(map(len, output.splitlines())) <= 80, (path, output)
+        assert "\u2026" not in output, (path, output)     # an ellipsis
+        shown = _prose(output)
+        assert _prose(command.help.partition("\n\n")[0]) in shown, path
+        for param in command.params:
+            if getattr(param, "help", None):
+                assert _prose(param.help) in shown, (path, param.name)
+        for sub in getattr(command, "commands", {}).values():
+            summary = sub.get_short_help_str(limit=1000)
+            assert _prose(summary) in shown, (path, sub.name)

@@ -66,9 +66,3 @@ def test_tf_example_carries_the_raw_contract():
     assert set(example.features.feature) == {
         "image_raw", "label", "label_name", "image_id", "format", "height",
         "width", "channels", "byte_size", "content_hash"}
-
-
-def test_labels_come_from_the_class_folder():
-    vocabulary = ["cat", "dog"]
-    assert image_records.label_of("dog/1.png", vocabulary) == 1
-    assert image_records.label_of("bird/1.png", vocabulary) is None

@@ -3,7 +3,7 @@
 It consumes the data gate's report, so it only runs on data that passed.
 The eval split, and the train split when there is nothing to add (no copies,
 no rebalancing: the default on large data sets), are copied file by file,
-byte-identical, without a Beam job (which took 1.6 s on 10,782 images).
+byte-identical, without the start-up cost of a Beam job.
 """
 
 import apache_beam as beam

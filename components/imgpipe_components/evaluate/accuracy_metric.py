@@ -3,8 +3,8 @@
 TFMA computes Keras metrics (`SparseCategoricalAccuracy` by class name, and
 the model's compiled metrics) in combiners that each load their own copy of
 the SavedModel, bypassing the shared model handle (TFMA 0.47,
-evaluators/keras_util.py, "b/179500321"): six extra loads of about 2.7 s
-per model, most of the Evaluator's 25 s on the digits. This combiner
+evaluators/keras_util.py, "b/179500321"): six extra loads per model, most
+of the Evaluator's time on a small data set. This combiner
 computes the same number, argmax(prediction) == label, from the predictions
 TFMA already has, under the same metric name, so thresholds, reports and
 promotion read it unchanged.

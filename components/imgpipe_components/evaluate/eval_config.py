@@ -1,8 +1,9 @@
 """TFMA configuration: metrics and the blessing thresholds.
 
 The candidate is blessed only if its accuracy clears the absolute bound and
-is not worse than the baseline (the latest blessed model) by more than the
-allowed drop. With no baseline yet, the absolute bound alone decides.
+is not worse than the baseline (the model in service: the `stable`
+version in the model store) by more than the allowed drop. With no
+baseline, the absolute bound alone decides.
 Macro precision/recall/F1 are gated the same way when `EvalConfig` sets
 their bounds; per-class precision/recall are reported, never gated.
 """
@@ -92,8 +93,8 @@ def build_eval_config(config: EvalConfig) -> tfma.EvalConfig:
                                     label_key="label")],
         # The overall slice only: per-class numbers come from the per-class
         # binarised metrics and the confusion matrix. A slice per label
-        # repeated every metric per example (1.6 of the Evaluator's 7.2 s on
-        # 2,117 eval images), only to restate per-class recall and counts.
+        # would repeat every metric per example, a large share of the
+        # Evaluator's time, only to restate per-class recall and counts.
         slicing_specs=[tfma.SlicingSpec()],
         metrics_specs=[overall, macro, per_class],
         # The model's compiled Keras metrics would each load the model

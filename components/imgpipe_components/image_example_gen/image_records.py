@@ -9,7 +9,7 @@ import dataclasses
 import hashlib
 import io
 import warnings
-from typing import Optional, Union
+from typing import Union
 
 from PIL import Image
 
@@ -22,7 +22,9 @@ _CHANNELS_BY_MODE = {"1": 1, "L": 1, "P": 3, "RGB": 3, "RGBA": 4, "LA": 2,
 
 @dataclasses.dataclass(frozen=True)
 class ImageRecord:
-    """The raw contract of one example (see DESIGN.md, contracts)."""
+    """The raw contract of one example: the columns every ingested image
+    carries, whatever its source format (tfrecords.CONTRACT gives their
+    tf.train.Example feature kinds)."""
     image_id: str
     image_raw: bytes
     label: int
@@ -127,17 +129,3 @@ def example_metadata(example) -> dict:
                   else [v.decode() for v in feature.bytes_list.value])
         row[name] = values[0] if values else None
     return row
-
-
-def class_folders(input_base: str) -> list[str]:
-    """Sorted class folder names under `input_base`; the label vocabulary of
-    the class-folder format (formats.py plans the executor's reading)."""
-    import tensorflow as tf
-    return sorted(name.rstrip("/") for name in tf.io.gfile.listdir(input_base)
-                  if tf.io.gfile.isdir(f"{input_base.rstrip('/')}/{name}")
-                  and not name.startswith("."))
-
-
-def label_of(image_id: str, vocabulary: list[str]) -> Optional[int]:
-    class_name = image_id.split("/", 1)[0]
-    return vocabulary.index(class_name) if class_name in vocabulary else None

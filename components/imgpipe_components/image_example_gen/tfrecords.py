@@ -14,7 +14,8 @@ from typing import Iterator, Sequence, Union
 
 from imgpipe_components.image_example_gen.image_records import Quarantined
 
-# Feature -> kind, the raw contract of DESIGN.md (what the gate reads).
+# Feature -> kind: the raw contract (image_records.ImageRecord's columns) as
+# a tf.train.Example holds it, and what the data gate reads.
 CONTRACT = {"image_raw": "bytes_list", "label": "int64_list",
             "label_name": "bytes_list", "image_id": "bytes_list",
             "format": "bytes_list", "height": "int64_list",

@@ -84,7 +84,7 @@ table{{border-collapse:collapse;margin:1em 0}}
 td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
 .blessed{{color:#080}}.rejected{{color:#b00}}</style></head><body>
 <h1>Model report: <span class="{'blessed' if decision['blessed'] else 'rejected'}">{verdict}</span></h1>
-<p>Baseline: {'the latest blessed model' if decision['has_baseline'] else 'none yet (absolute bounds only)'}</p>
+<p>Baseline: {'the model in service (the stable version)' if decision['has_baseline'] else 'none (absolute bounds only)'}</p>
 <h2>Decision</h2><ul>{reasons}</ul>{checks}
 <h2>Overall metrics</h2>{metrics}
 <h2>Per class</h2>{classes}

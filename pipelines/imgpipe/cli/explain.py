@@ -10,25 +10,27 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from imgpipe.cli.console import fail
+from imgpipe.cli.options import DEFAULT_MODEL_DIR, PushedModel
 
 
 def explain(
-    images: List[Path] = typer.Argument(..., help="Image files to explain."),
-    model_dir: Path = typer.Option(
-        Path("output") / "serving" / "digits",
-        help="A pushed model's folder (its newest version is used) or one "
-             "version's SavedModel folder."),
+    images: List[Path] = typer.Argument(..., metavar="IMAGE",
+                                        help="Image files to explain."),
+    model_dir: PushedModel = DEFAULT_MODEL_DIR,
     class_name: Optional[List[str]] = typer.Option(
-        None, "--class", help="Also explain this class (repeatable); the "
-                              "predicted class is always explained."),
+        None, "--class", metavar="CLASS",
+        help="Also explain this class (repeat); the predicted class is "
+             "always explained."),
     output: Path = typer.Option(Path("output") / "explain",
                                 help="Folder for the PNGs."),
 ) -> None:
-    """Grad-CAM heat-maps over each image, for the predicted class (and any
-    --class), through the served model's own preprocessing."""
+    """Write Grad-CAM heat-maps of images as PNGs.
+
+    One per image for the predicted class and each --class, computed
+    through the served model's own preprocessing.
+    """
     from imgpipe_components.model_report.gradcam import ExplainError, GradCam, save_overlay
     from imgpipe_components.model_store.in_service import version_in_service
 
@@ -49,8 +51,7 @@ def explain(
                 typer.echo(f"{path}: {result.class_name} "
                            f"{result.probability:.3f} -> {written}")
     except (ExplainError, FileNotFoundError) as error:
-        console.print(f"[bold red]Error:[/] {error}")
-        raise typer.Exit(2)
+        fail(str(error), 2)
 
 
 def _newest_examples(output: Path) -> Path:
@@ -65,25 +66,27 @@ def _newest_examples(output: Path) -> Path:
 
 
 def export_edge(
-    model_dir: Path = typer.Option(
-        Path("output") / "serving" / "digits",
-        help="A pushed model's folder (its newest version is used) or one "
-             "version's SavedModel folder."),
+    model_dir: PushedModel = DEFAULT_MODEL_DIR,
     examples: Optional[Path] = typer.Option(
         None, help="ImageExampleGen output with Split-train (calibration) "
                    "and Split-eval (scoring). Default: the newest one under "
                    "output/pipeline_root."),
     output: Optional[Path] = typer.Option(
-        None, help="Default: output/edge/<model>/<version>."),
-    formats: List[str] = typer.Option(["float32", "float16", "int8"],
-                                      "--format"),
+        None, help="Folder of the exports. Default: "
+                   "output/edge/MODEL/VERSION."),
+    formats: List[str] = typer.Option(
+        ["float32", "float16", "int8"], "--format", metavar="FORMAT",
+        help="float32, float16 or int8 (repeat)."),
     max_accuracy_drop: float = typer.Option(
-        0.01, min=0, max=1, help="A variant losing more eval accuracy than "
+        0.01, min=0, max=1, help="A format losing more eval accuracy than "
                                  "this against the SavedModel is not "
                                  "published."),
 ) -> None:
-    """TensorFlow Lite float32/float16/int8 exports of a pushed model, each
-    scored on the eval split by the TFLite interpreter."""
+    """Export a pushed model to TensorFlow Lite.
+
+    Each format is scored on the eval split by the TFLite interpreter and
+    published only within --max-accuracy-drop of the SavedModel's accuracy.
+    """
     from imgpipe_components.edge_export.export import EdgeExportError, export_version
     from imgpipe_components.model_store.in_service import version_in_service
 
@@ -95,8 +98,7 @@ def export_edge(
         report = export_version(version_dir, examples, output, formats,
                                 max_accuracy_drop)
     except (EdgeExportError, FileNotFoundError) as error:
-        console.print(f"[bold red]Error:[/] {error}")
-        raise typer.Exit(2)
+        fail(str(error), 2)
     typer.echo(f"SavedModel eval accuracy {report['saved_model_accuracy']:.4f}"
                f" on {report['eval_images']} images")
     for variant in report["variants"]:

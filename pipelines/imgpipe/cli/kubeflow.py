@@ -9,58 +9,24 @@ TFX, TensorFlow and kfp are imported inside the commands, so
 """
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
+from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
+                                 MinAccuracy, ModelName)
 from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 kubeflow_app = typer.Typer(
-    no_args_is_help=True,
-    help="Compile the pipeline for Kubeflow Pipelines 2.x, submit a run, or "
-         "schedule recurring runs.")
-console = Console(stderr=True)
+    no_args_is_help=True, rich_markup_mode=None,   # as the main app
+    help="Run the pipeline on Kubeflow Pipelines 2.x.\n\nCompile it, "
+         "submit a run, or schedule recurring runs.")
 
 DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
-
-
-def _settings(pairs: List[str]) -> dict:
-    settings = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            _fail(f"--beam-setting '{pair}' is not key=value "
-                  "(e.g. --beam-setting project=my-project).", 2)
-        settings[key.strip()] = value.strip()
-    return settings
-
-
-def _beam_args(preset: Optional[str], settings: List[str], image: str):
-    if preset is None:
-        if settings:
-            _fail("--beam-setting needs --beam-preset.", 2)
-        return ()
-    from imgpipe.runners.kubeflow import beam_presets
-
-    try:
-        args = beam_presets.preset_args(preset, image, _settings(settings))
-    except ValueError as error:
-        _fail(str(error), 2)
-    problems = beam_presets.validate(args)
-    if problems:
-        _fail(f"Beam preset '{preset}' gives invalid options: "
-              + "; ".join(problems) + ". Fix the --beam-setting values.", 2)
-    return args
 
 
 @kubeflow_app.command("compile")
@@ -70,8 +36,10 @@ def compile_command(
         None, help="YAML settings (sections pipeline: and kubeflow:, see "
                    "docs/kubeflow.md); options given here win over it."),
     image: Optional[str] = typer.Option(
-        None, help=f"Image of every step (default {KubeflowConfig.image})."),
-    pipeline_root: Optional[str] = typer.Option(None),
+        None, show_default=KubeflowConfig.image, help="Image of every step."),
+    pipeline_root: Optional[str] = typer.Option(
+        None, show_default=KubeflowConfig.pipeline_root,
+        help="Where the steps write their artifacts."),
     data_root: Optional[str] = typer.Option(
         None, help="Default of the data_root run parameter."),
     model_store: Optional[str] = typer.Option(
@@ -81,39 +49,45 @@ def compile_command(
         None, help="PersistentVolumeClaim holding the model store (the dev "
                    "overlay's imgpipe-models), mounted into the steps that "
                    "read or write it."),
-    model_name: Optional[str] = typer.Option(None),
-    image_size: Optional[int] = typer.Option(None, min=8),
-    channels: Optional[int] = typer.Option(None, min=1, max=3),
-    architecture: Optional[str] = typer.Option(None),
-    epochs: Optional[int] = typer.Option(
-        None, min=1, help="Default; `submit --epochs` overrides per run."),
-    min_accuracy: Optional[float] = typer.Option(None, min=0, max=1),
-    max_accuracy_drop: Optional[float] = typer.Option(None, min=0, max=1),
+    model_name: ModelName = None,
+    image_size: ImageSize = None,
+    channels: Channels = None,
+    architecture: Architecture = None,
+    epochs: Epochs = None,
+    min_accuracy: MinAccuracy = None,
+    max_accuracy_drop: Optional[float] = typer.Option(
+        None, min=0, max=1, help="Eval accuracy a model may lose against "
+                                 "the model in service."),
     gpus: Optional[int] = typer.Option(
         None, min=0, help="GPUs for the Trainer; 0 trains on CPU."),
     node_selector: List[str] = typer.Option(
-        [], help="label=value for the GPU step's nodes (repeat; replaces "
-                 "the default)."),
+        [], metavar="LABEL=VALUE", help="Node label of the GPU step's nodes "
+                                        "(repeat; replaces the default)."),
     toleration: List[str] = typer.Option(
-        [], help="KEY[=VALUE][:EFFECT] the GPU step tolerates (repeat; "
-                 "replaces the default)."),
+        [], metavar="KEY[=VALUE][:EFFECT]",
+        help="Taint the GPU step tolerates (repeat; replaces the default)."),
     resources: List[str] = typer.Option(
-        [], help="STEP:cpu_request=N,memory_request_gb=N[,cpu_limit=N,"
-                 "memory_limit_gb=N] (repeat)."),
+        [], metavar="STEP:FIELD=N,...",
+        help="A step's requests and limits (repeat), FIELD one of "
+             "cpu_request, cpu_limit, memory_request_gb, memory_limit_gb."),
     beam_preset: Optional[str] = typer.Option(
         None, help="direct, dataflow, flink or spark (default: in-pod "
                    "DirectRunner with Beam's defaults)."),
     beam_setting: List[str] = typer.Option(
-        [], help="key=value for the preset, e.g. project=p region=r "
-                 "temp_location=gs://b/tmp (repeat the option)."),
+        [], metavar="KEY=VALUE", help="A setting of the Beam preset, such as "
+                                      "project=p or region=r (repeat)."),
     auto_settings: bool = typer.Option(
-        True, help="Choose input size, architecture, epochs, batch size and "
-                   "augmentation copies from a sample of the data under "
+        True, help="Choose the training settings not given from a sample of "
                    "data_root and the Trainer step's GPUs and CPUs, as "
-                   "`imgpipe run` does; settings given as options or in "
-                   "--config win."),
+                   "`imgpipe run` does."),
 ) -> None:
-    """Compile the pipeline to a KFP 2.x pipeline spec (.yaml)."""
+    """Compile the pipeline to a KFP 2.x pipeline spec (.yaml).
+
+    A setting not given as an option takes the --config file's value, else
+    the chooser's (--auto-settings), else the built-in default. The data
+    root and the epochs are run parameters: `submit` and `schedule` can
+    override them per run.
+    """
     from imgpipe.cli.kubeflow_options import CompileOptions, build
     from imgpipe_components.settings_codec import SettingsError
 
@@ -128,14 +102,12 @@ def compile_command(
         evaluation=dict(min_accuracy=min_accuracy,
                         max_accuracy_drop=max_accuracy_drop),
         node_selector=node_selector, tolerations=toleration,
-        resources=resources)
+        resources=resources, beam_preset=beam_preset,
+        beam_settings=beam_setting)
     try:
         pipeline_config, kubeflow = build(options)
-        kubeflow = dataclasses.replace(kubeflow, beam_pipeline_args=_beam_args(
-            beam_preset, beam_setting, kubeflow.image) or
-            kubeflow.beam_pipeline_args)
     except (SettingsError, OSError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     if auto_settings:
         pipeline_config = _choose_defaults(pipeline_config, kubeflow, options)
     _compile(pipeline_config, kubeflow, output)
@@ -156,7 +128,7 @@ def _choose_defaults(pipeline_config, kubeflow, options):
                             "training defaults..."):
             chosen, lines = choose_defaults(pipeline_config, kubeflow, given)
     except SettingsError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     console.print("Settings (from the data and the Trainer step's "
                   "hardware; any option overrides):")
     for line in lines:
@@ -176,14 +148,14 @@ def _compile(pipeline_config, kubeflow, output: Path) -> None:
         with console.status("Compiling (imports TFX and TensorFlow)..."):
             written = compile_pipeline(pipeline_config, kubeflow, output)
     except (KubeflowCompileError, SettingsError, OSError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     typer.echo(f"Wrote {written}")
 
 
 def _connection_options(host, token, cookies, namespace):
     from imgpipe.runners.kubeflow.client import Connection
     if not host:
-        _fail("No KFP endpoint: pass --host or set KF_PIPELINES_ENDPOINT ("
+        fail("No KFP endpoint: pass --host or set KF_PIPELINES_ENDPOINT ("
               f"{PORT_FORWARD_HINT}).", 2)
     return Connection(host=host, token=token, cookies=cookies,
                       namespace=namespace)
@@ -194,10 +166,10 @@ def _load_package(package: Path):
     try:
         return PipelinePackage.load(package)
     except FileNotFoundError:
-        _fail(f"Pipeline package {package} does not exist. Compile it first: "
+        fail(f"Pipeline package {package} does not exist. Compile it first: "
               f"imgpipe kubeflow compile --output {package}", 2)
     except ValueError as error:  # also YAML errors
-        _fail(str(error), 2)
+        fail(str(error), 2)
 
 
 def _talk_to_kfp(action, host: str):
@@ -215,7 +187,7 @@ def _talk_to_kfp(action, host: str):
         return action()
     except (urllib3.exceptions.HTTPError, kfp_server_api.ApiException,
             ValueError, TimeoutError) as error:
-        _fail(explain(error, host))
+        fail(explain(error, host))
 
 
 HOST = typer.Option(None, envvar="KF_PIPELINES_ENDPOINT",
@@ -267,7 +239,8 @@ def _check_backend(client, spec, host: str, allow_old: bool) -> None:
 def submit(package: Path = PACKAGE, host: Optional[str] = HOST,
            token: Optional[str] = TOKEN, cookies: Optional[str] = COOKIES,
            namespace: Optional[str] = NAMESPACE, experiment: str = EXPERIMENT,
-           run_name: Optional[str] = typer.Option(None),
+           run_name: Optional[str] = typer.Option(
+               None, help="Default: the pipeline's name and the time."),
            data_root: Optional[str] = DATA_ROOT,
            epochs: Optional[int] = EPOCHS,
            pipeline_root: Optional[str] = PIPELINE_ROOT,
@@ -294,7 +267,8 @@ def schedule(cron: str = typer.Option(
              token: Optional[str] = TOKEN, cookies: Optional[str] = COOKIES,
              namespace: Optional[str] = NAMESPACE,
              experiment: str = EXPERIMENT,
-             name: str = typer.Option("imgpipe-retraining"),
+             name: str = typer.Option("imgpipe-retraining",
+                                      help="Name of the recurring run."),
              data_root: Optional[str] = DATA_ROOT,
              epochs: Optional[int] = EPOCHS,
              pipeline_root: Optional[str] = PIPELINE_ROOT,
@@ -303,15 +277,17 @@ def schedule(cron: str = typer.Option(
                  False, help="Replace a different recurring run of the same "
                              "name (deleted, then created: KFP has no update)."),
              allow_old_backend: bool = ALLOW_OLD) -> None:
-    """Create a recurring run: one at a time, no catch-up of missed runs.
-    Running it again with the same spec, cron and parameters changes
-    nothing."""
+    """Create a recurring run of a compiled pipeline.
+
+    One run at a time, no catch-up of missed runs. Running it again with
+    the same spec, cron and parameters changes nothing.
+    """
     from imgpipe.runners.kubeflow import schedule as kfp_schedule
 
     try:
         kfp_schedule.check_cron(cron)
     except ValueError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     spec, connection, client, target = _prepare(
         package, host, token, cookies, namespace, experiment, data_root,
         epochs, pipeline_root, service_account)

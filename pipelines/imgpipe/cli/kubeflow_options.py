@@ -14,6 +14,8 @@ from imgpipe_components.settings_codec import SettingsError, from_dict
 
 def key_values(pairs: List[str], option: str, example: str
                ) -> Dict[str, str]:
+    """`key=value` texts as a dict; `option` and `example` name the
+    command-line option in the error for a text without `=`."""
     found = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
@@ -55,6 +57,29 @@ def step_resources(texts: List[str]) -> Dict[str, ComponentResources]:
     return found
 
 
+def beam_args(preset: Optional[str], settings: List[str], image: str
+              ) -> Tuple[str, ...]:
+    """The Beam preset's args for `--beam-setting key=value` texts, checked
+    by Beam itself; () without a preset."""
+    if preset is None:
+        if settings:
+            raise SettingsError("--beam-setting needs --beam-preset.")
+        return ()
+    from imgpipe.runners.kubeflow import beam_presets
+
+    given = key_values(settings, "--beam-setting", "project=my-project")
+    try:
+        args = beam_presets.preset_args(preset, image, given)
+    except ValueError as error:
+        raise SettingsError(str(error)) from error
+    problems = beam_presets.validate(args)
+    if problems:
+        raise SettingsError(
+            f"Beam preset '{preset}' gives invalid options: "
+            f"{'; '.join(problems)}. Fix the --beam-setting values.")
+    return args
+
+
 @dataclasses.dataclass
 class CompileOptions:
     """What the command line gave; None = not given (file or default)."""
@@ -67,6 +92,8 @@ class CompileOptions:
     node_selector: List[str] = dataclasses.field(default_factory=list)
     tolerations: List[str] = dataclasses.field(default_factory=list)
     resources: List[str] = dataclasses.field(default_factory=list)
+    beam_preset: Optional[str] = None
+    beam_settings: List[str] = dataclasses.field(default_factory=list)
 
 
 def _given(values: Dict[str, object]) -> Dict[str, object]:
@@ -79,7 +106,8 @@ def _replace(settings, changes: Dict[str, object]):
 
 
 def build(options: CompileOptions) -> Tuple[PipelineConfig, KubeflowConfig]:
-    """The file's settings (or the defaults), then each option given."""
+    """The file's settings (or the defaults), then each option given; a
+    Beam preset replaces the file's Beam args."""
     from imgpipe.runners.kubeflow import config_file
 
     config, kubeflow = (config_file.load(options.config) if options.config
@@ -100,4 +128,8 @@ def build(options: CompileOptions) -> Tuple[PipelineConfig, KubeflowConfig]:
     if options.resources:
         changes["resources"] = config_file.merge_resources(
             kubeflow.resources, step_resources(options.resources))
-    return config, _replace(kubeflow, changes)
+    kubeflow = _replace(kubeflow, changes)
+    args = beam_args(options.beam_preset, options.beam_settings,
+                     kubeflow.image)
+    return config, (dataclasses.replace(kubeflow, beam_pipeline_args=args)
+                    if args else kubeflow)

@@ -14,23 +14,23 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
-from rich.console import Console
 
+from imgpipe.cli import explain, kubeflow, serving
+from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import (DEFAULT_MODEL_DIR, Architecture, Channels,
+                                 Epochs, ImageSize, MinAccuracy, ModelName)
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
                             PipelineConfig, PushConfig, TrainConfig)
 
+# Click's own help layout (rich_markup_mode=None): it rewraps each
+# paragraph to the terminal and gives option help a wide column, where
+# Rich's table squeezes help into a narrow one and cuts defaults short.
 app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  rich_markup_mode=None,
                   help="Image-classification pipeline: ingest, validate, "
                        "augment, transform, train, evaluate, push.")
-console = Console(stderr=True)
 
 DEFAULT_OUTPUT = Path("output")
-DEFAULT_DIGITS = DEFAULT_OUTPUT / "data" / "digits"
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 @app.command()
@@ -38,55 +38,55 @@ def run(
     data: Optional[Path] = typer.Option(
         None, help="Folder of class sub-folders. Default: scikit-learn's "
                    "digits, written once under OUTPUT/data/digits."),
-    output: Path = typer.Option(DEFAULT_OUTPUT, help="Pipeline root, ML "
-                                "Metadata store and serving folder live here."),
-    epochs: Optional[int] = typer.Option(
-        None, min=1, help="Default: chosen from the data and the machine "
-                          "(printed at the start of the run)."),
+    output: Path = typer.Option(
+        DEFAULT_OUTPUT, help="Folder of the pipeline root, the ML Metadata "
+                             "store and the served models."),
+    model_name: ModelName = PipelineConfig.model_name,
+    image_size: ImageSize = None,
+    channels: Channels = None,
+    architecture: Architecture = None,
+    epochs: Epochs = None,
     batch_size: Optional[int] = typer.Option(
-        None, min=1, help="Default: chosen (32 on CPU, 128 on GPU)."),
-    image_size: Optional[int] = typer.Option(
-        None, min=8, help="Side of the square model input. Default: the "
-        "images' own size, at least 16, capped at 96 on CPU (224 on GPU)."),
-    channels: Optional[int] = typer.Option(
-        None, min=1, max=3, help="1 (grey) or 3 (RGB). Default: 1 if the "
-                                 "sampled images are grey."),
+        None, min=1, help="Default: chosen from the hardware."),
+    train_budget: Optional[str] = typer.Option(
+        None, help="Epochs ('20e') or wall time ('10m', '90s', '1h'); a time "
+                   "budget stops training at the first batch past it."),
+    early_stopping: int = typer.Option(
+        TrainConfig.early_stopping_patience, min=0,
+        help="Stop after N epochs without gain on a 10% holdout of the "
+             "train split (never the eval split); 0 = off."),
     copies: Optional[int] = typer.Option(
         None, min=0, help="Augmented copies per train image. Default: "
-                          "chosen by data-set size and device."),
+                          "chosen from the data-set size and the hardware."),
     rebalance_to: float = typer.Option(
         AugmentConfig.rebalance_to, min=0, max=1,
         help="Oversample classes up to this fraction of the largest."),
-    architecture: Optional[str] = typer.Option(
-        None, help="small_cnn, residual_cnn or transfer. Default: chosen "
-                   "by data-set size and device."),
-    train_budget: Optional[str] = typer.Option(
-        None, help="Training budget: epochs ('20e') or wall time ('10m', "
-                   "'90s', '1h'); training stops at the first batch past a "
-                   "time budget (recorded in history.json)."),
-    early_stopping: int = typer.Option(
-        TrainConfig.early_stopping_patience, min=0,
-        help="Stop after N epochs without gain on a hash-chosen 10% "
-             "holdout of the train split (never the eval split); 0 = off."),
     online_augmentation: bool = typer.Option(
         TrainConfig.online_augmentation,
         help="Also augment randomly every epoch inside the Trainer."),
-    seed: int = typer.Option(TrainConfig.seed),
-    min_accuracy: float = typer.Option(EvalConfig.min_accuracy, min=0, max=1),
-    model_name: str = typer.Option(PipelineConfig.model_name),
-    no_cache: bool = typer.Option(False, help="Re-run every component."),
+    seed: int = typer.Option(TrainConfig.seed, help="Random seed of the "
+                             "augmentation and the training."),
+    min_accuracy: MinAccuracy = EvalConfig.min_accuracy,
+    no_cache: bool = typer.Option(False, "--no-cache",
+                                  help="Re-run every component."),
     auto_promote: bool = typer.Option(
         False, help="Promote the pushed canary to stable when its "
                     "evaluation is at least the stable version's."),
     edge_export: bool = typer.Option(
-        False, help="Also export TensorFlow Lite float32/float16/int8 models, "
-                    "each published only within 1 point of the SavedModel's "
-                    "eval accuracy."),
+        False, help="Also export TensorFlow Lite float32, float16 and int8 "
+                    "models, each published only within 1 point of the "
+                    "SavedModel's eval accuracy."),
     new_metadata: bool = typer.Option(
         False, help="Start a new ML Metadata store although earlier runs "
-                    "exist (their cache and blessed baseline are lost)."),
+                    "exist: their cache is lost, and the next model is "
+                    "judged by the absolute thresholds only."),
 ) -> None:
-    """Run the whole pipeline locally (LocalDagRunner, SQLite ML Metadata)."""
+    """Run the whole pipeline locally.
+
+    TFX's LocalDagRunner with a SQLite ML Metadata store under --output.
+    Settings not given are chosen from the data and this machine, and
+    printed with their reasons.
+    """
     from imgpipe import auto_settings
     from imgpipe.runners.local import preflight
     from imgpipe.cli.report import print_summary
@@ -100,7 +100,7 @@ def run(
     try:
         counts = preflight.check_data_root(data)
     except preflight.DataPathError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     auto, budget_s = _chosen_settings(data, counts, train_budget, {
         "image_size": image_size, "channels": channels, "copies": copies,
         "architecture": architecture, "epochs": epochs,
@@ -122,7 +122,7 @@ def run(
             push=PushConfig(auto_promote=auto_promote),
             enable_cache=not no_cache), auto)
     except SettingsError as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
@@ -143,9 +143,9 @@ def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
         try:
             budget_epochs, budget_s = auto_settings.parse_budget(train_budget)
         except ValueError as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         if budget_epochs and explicit["epochs"] not in (None, budget_epochs):
-            _fail(f"--epochs {explicit['epochs']} and --train-budget "
+            fail(f"--epochs {explicit['epochs']} and --train-budget "
                   f"{train_budget} disagree: give one of them.", 2)
         explicit["epochs"] = explicit["epochs"] or budget_epochs
     profile = (auto_settings.profile_folder(data, counts,
@@ -186,31 +186,35 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
         try:
             return run_pipeline(config, layout, on_progress, new_metadata)
         except RunGuardError as error:
-            _fail(str(error), 2)
+            fail(str(error), 2)
         except Exception as error:  # noqa: BLE001 - shown without traceback
             failed = [node for node in started if node not in finished]
             component = failed[-1] if failed else None
             # The traceback goes to the log the message points at.
             logging.getLogger("imgpipe").exception(
                 "The run failed in %s", component or "the pipeline")
-            _fail(describe_failure(error, component, log_file))
+            fail(describe_failure(error, component, log_file))
 
 
 @app.command()
 def predict(
-    images: List[Path] = typer.Argument(..., help="Image files to classify."),
+    images: List[Path] = typer.Argument(..., metavar="IMAGE",
+                                        help="Image files to classify."),
     model_dir: Path = typer.Option(
-        DEFAULT_OUTPUT / "serving" / PipelineConfig.model_name,
+        DEFAULT_MODEL_DIR,
         help="A pushed model's folder (its stable version is used), one "
              "version's SavedModel folder, or a .tflite file from "
              "`imgpipe export-edge`."),
-    top_k: int = typer.Option(3, min=1),
+    top_k: int = typer.Option(3, min=1, help="Classes shown per image."),
     server: Optional[str] = typer.Option(
         None, help="Ask a model server (`imgpipe serve` or TF Serving) "
                    "instead: http://127.0.0.1:8501, or a model path on it "
                    "such as .../v1/models/digits/labels/canary."),
 ) -> None:
-    """Classify images with a pushed SavedModel; prints the top-k classes."""
+    """Classify images and print the top-k classes.
+
+    With a pushed SavedModel, a TensorFlow Lite file or a model server.
+    """
     from imgpipe.predict import predict_files
 
     try:
@@ -218,20 +222,21 @@ def predict(
             shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
             typer.echo(f"{path}: {shown}")
     except (FileNotFoundError, ValueError) as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
 
 
-from imgpipe.cli import serving as cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
-from imgpipe.cli import kubeflow as cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
-from imgpipe.cli import explain as cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain, export-edge
+serving.register(app)     # serve, promote, rollback, history
+explain.register(app)     # explain, export-edge
+kubeflow.register(app)    # kubeflow compile, submit, schedule
+
 
 def main() -> None:
     """The `imgpipe` console script: the Typer app, then an exit that skips
     the interpreter's teardown.
 
     Python's finalization of what TensorFlow, TFX and Beam leave in memory
-    (module dictionaries, eager contexts, C++ objects) took 2.2 s after a
-    pipeline run, longer than most of its components. By then everything is
+    (module dictionaries, eager contexts, C++ objects) takes longer after a
+    pipeline run than most of its components. By then everything is
     durable: ML Metadata commits each execution, files are closed by their
     `with` blocks. So once the other exit handlers have run (ours is
     registered before any library's, so it runs after theirs), the streams

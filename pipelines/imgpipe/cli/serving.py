@@ -13,8 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-DEFAULT_MODEL_DIR = Path("output") / "serving" / "digits"
-console = Console(stderr=True)
+from imgpipe.cli.console import console, fail
+from imgpipe.cli.options import DEFAULT_MODEL_DIR
+
 
 MODEL_DIR = typer.Option(DEFAULT_MODEL_DIR, "--model-dir",
                          help="The model's base path: numbered versions "
@@ -29,11 +30,6 @@ SERVER = typer.Option(None, "--server",
                            "report the version AVAILABLE first.")
 MODEL_NAME = typer.Option(None, "--model-name",
                           help="Default: the model dir's folder name.")
-
-
-def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[bold red]Error:[/] {message}")
-    raise typer.Exit(code)
 
 
 def serve(
@@ -69,14 +65,18 @@ def serve(
     inter_op_threads: int = typer.Option(1, min=0, help="TensorFlow ops run "
                                          "at once (0: TF's choice)."),
 ) -> None:
-    """Serve pushed models over TF Serving's REST API until SIGTERM/Ctrl-C."""
+    """Serve pushed models over TF Serving's REST API.
+
+    Runs until SIGTERM or Ctrl-C, and picks up new versions and label
+    changes as they appear.
+    """
     from imgpipe.serving.bind import RemoteBindRefused, check_bind_address
     try:
         check_bind_address(host, allow_remote)   # before importing anything
     except RemoteBindRefused as error:
-        _fail(str(error), 2)
+        fail(str(error), 2)
     if not model_dir.is_dir() and model_config is None:
-        _fail(f"{model_dir} does not exist: push a model first "
+        fail(f"{model_dir} does not exist: push a model first "
               "(`imgpipe run`) or pass --model-dir.", 2)
     from imgpipe_components.limits import MAX_PIXELS
     from imgpipe.serving.app import AppSettings
@@ -106,9 +106,12 @@ def promote(
                                          "history."),
     server: Optional[str] = SERVER,
 ) -> None:
-    """Move `stable` to the canary version if its accuracy is at least
-    stable's (or with --force), once the version loads and answers its
-    warm-up requests (and, with --server, is AVAILABLE there)."""
+    """Move `stable` to the canary version.
+
+    Only when the canary's accuracy is at least stable's (or with --force),
+    and once the version loads and answers its warm-up requests (and, with
+    --server, is AVAILABLE there).
+    """
     from imgpipe_components.model_store import promote as promote_canary
     _move_label(promote_canary, model_dir, model_name, force, reason,
                 server=server)
@@ -121,8 +124,11 @@ def rollback(
                                          "history."),
     server: Optional[str] = SERVER,
 ) -> None:
-    """Return `stable` (and `canary`) to the previous stable version, once
-    it loads (and, with --server, is AVAILABLE there)."""
+    """Return `stable` to the previous stable version.
+
+    `canary` moves back with it, once that version loads (and, with
+    --server, is AVAILABLE there).
+    """
     from imgpipe_components.model_store import rollback as roll_back
     _move_label(roll_back, model_dir, model_name, reason, server=server)
 
@@ -137,7 +143,7 @@ def _move_label(action, *args, **kwargs) -> None:
     try:
         result = action(*args, check=check_servable, **kwargs)
     except (PromotionError, ConfigError, ValueError, StorageError) as error:
-        _fail(str(error))
+        fail(str(error))
     typer.echo(result.message)
 
 
@@ -148,7 +154,7 @@ def history(
     as_json: bool = typer.Option(False, "--json", help="One JSON object per "
                                  "line, as stored."),
 ) -> None:
-    """Every label change: when, who, what moved, why."""
+    """Show every label change: when, who, what moved, why."""
     import dataclasses
     import json
 
@@ -157,7 +163,7 @@ def history(
     try:
         changes = show_history(model_dir, model_name)[-limit:]
     except (ConfigError, ValueError, StorageError) as error:
-        _fail(str(error))
+        fail(str(error))
     if as_json:
         for change in changes:
             typer.echo(json.dumps(dataclasses.asdict(change)))

@@ -1,8 +1,9 @@
 """The server's operational log: one timestamped line per load, unload,
 refusal and label change, on stderr.
 
-The `imgpipe.serve` logger had no handler, so its INFO lines (every load
-and unload) went nowhere. Identical warnings (a label held back, a config
+Without a handler of its own, the `imgpipe.serve` logger's INFO lines
+(every load and unload) would go nowhere: Python's last-resort handler
+shows warnings and errors only. Identical warnings (a label held back, a config
 that keeps failing to parse) come from the poller every second; the filter
 lets one through per `interval_s`, so a swap stays visible in the log.
 """

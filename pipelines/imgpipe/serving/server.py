@@ -37,11 +37,10 @@ class ServerSettings:
     graceful_timeout_s: int = 30
     access_log: bool = False
     # TF Serving's --tensorflow_intra_op_parallelism / _inter_op_: 0 lets
-    # TensorFlow choose. One of each measured best for batch-1 requests on
-    # 2 cores (1.5 ms of server CPU per request against 1.8 with TF's
-    # choice: its pools spin between small ops; concurrent requests use the
-    # other core) and no worse at batch 32 from 4 clients; raise them for
-    # large batches from a single client.
+    # TensorFlow choose. One of each costs the least server CPU per batch-1
+    # request (TF's own pools spin between small ops; concurrent requests
+    # use the other cores) and no more at batch 32 from several clients;
+    # raise them for large batches from a single client.
     intra_op_threads: int = 1
     inter_op_threads: int = 1
 
@@ -94,8 +93,8 @@ def configure_tensorflow_threads(intra_op: int, inter_op: int) -> None:
 
 def fast_protocols() -> dict:
     """httptools' C HTTP parser and the uvloop event loop (uvicorn[standard])
-    rather than pure-Python h11 and asyncio's loop: measured, the largest
-    per-request saving. Named explicitly, with a warning when one is
+    rather than pure-Python h11 and asyncio's loop: the largest per-request
+    saving of the server. Named explicitly, with a warning when one is
     missing, where uvicorn's "auto" would fall back without a word."""
     import importlib.util
     have = {name: importlib.util.find_spec(name) is not None

@@ -28,11 +28,6 @@ TRAINER_ID = "Trainer"
 MODEL_STORE_STEPS = ("Pusher", "served_baseline_model")
 
 
-def executor_label(component_id: str) -> str:
-    """How TFX's V2 step builder names a component's executor."""
-    return f"{component_id}_executor"
-
-
 def steps(spec: dict) -> Dict[str, str]:
     """Compiled step (task) name -> its executor label."""
     return {task: spec["components"][task]["executorLabel"]

@@ -6,8 +6,9 @@
   killed run (SIGKILL included) releases it with its process; the lock's
   note (pid, host, start time) only serves the message.
 - Never a silent fresh start: ML Metadata creates an empty SQLite store
-  when the file is missing, which would drop the caches and the blessed
-  baseline the next model is compared with. A missing store next to
+  when the file is missing, which would drop the caches and the record of
+  the model in service, the baseline the next model is compared with
+  (imgpipe_components.evaluate.baseline_strategy). A missing store next to
   existing artifacts or pushed versions, or a store SQLite cannot read,
   stops the run with the way to recover.
 """
@@ -82,9 +83,10 @@ def check_metadata_store(layout: LocalLayout, model_name: str,
         raise RunGuardError(
             f"The ML Metadata store {store} is missing or empty, but "
             f"{' and '.join(history)} already hold(s) earlier runs. Starting "
-            "a new store would lose the cache and the blessed baseline the "
-            "next model must beat. Restore the file from a backup and run "
-            "again; or, to start over knowingly, run with --new-metadata "
+            "a new store would lose the cache and the record of the model "
+            "in service, the baseline the next model must beat. Restore the "
+            "file from a backup and run again; or, to start over knowingly, "
+            "run with --new-metadata "
             "(the pushed versions keep serving; the next model is judged by "
             "the absolute thresholds only).")
 
@@ -105,5 +107,4 @@ def _check_readable(store: Path) -> None:
             f"The ML Metadata store {store} is not readable ({verdict}). "
             "Restore it from a backup and run again; or move it aside and "
             "run with --new-metadata to start a new store knowingly (caches "
-            "and the blessed baseline are lost; the pushed versions keep "
-            "serving).")
+            "and the baseline are lost; the pushed versions keep serving).")

@@ -85,9 +85,10 @@ def build_summary(config: PipelineConfig, run_id: str,
     blessed = (bool(blessing.custom_properties["blessed"].int_value)
                if blessing is not None else None)
     if blessed:
-        against = (f"baseline (latest blessed model) {baseline:.4f}, allowed "
-                   f"drop {config.evaluation.max_accuracy_drop}"
-                   if baseline is not None else "no baseline yet")
+        against = (f"baseline (the model in service) {baseline:.4f}, "
+                   f"allowed drop {config.evaluation.max_accuracy_drop}"
+                   if baseline is not None
+                   else "no baseline: the absolute bounds alone decide")
         reasons = [f"accuracy {accuracy:.4f} >= {config.evaluation.min_accuracy}"
                    f"; {against}"]
     report = _uri(nodes, "ModelReport", "report")
