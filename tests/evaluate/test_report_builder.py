@@ -69,9 +69,14 @@ def test_reader_extracts_overall_per_class_and_confusion_matrix():
     overall = overall_metrics(CANDIDATE, BASELINE)
     assert overall["sparse_categorical_accuracy"] == {
         "candidate": 0.9, "baseline": 0.95}
-    assert per_class_rows(CANDIDATE) == [
-        {"class_id": 0, "precision": 1.0, "recall": 0.8, "count": 10},
-        {"class_id": 1, "precision": 0.8, "recall": 1.0, "count": 12}]
+    # From the matrix, not from the binarised per-class metrics the fake
+    # result also carries (and which disagree with it, as TFMA's do on an
+    # unconfident model).
+    assert per_class_rows(CANDIDATE, ["cat", "striped texture"]) == [
+        {"class_id": 0, "class_name": "cat", "count": 10, "precision": 1.0,
+         "recall": 0.8},
+        {"class_id": 1, "class_name": "striped texture", "count": 12,
+         "precision": 12 / 14, "recall": 1.0}]
     assert confusion_matrix(CANDIDATE) == [[8.0, 2.0], [0.0, 12.0]]
 
 
@@ -83,11 +88,12 @@ def test_report_html_is_self_contained():
         False, [threshold_check("sparse_categorical_accuracy", 0.9, 0.95,
                                 0.5, 0.0)], has_baseline=True)
     page = build_report_html(decision, overall_metrics(CANDIDATE, BASELINE),
-                             per_class_rows(CANDIDATE), png, PNG_MAGIC)
+                             per_class_rows(CANDIDATE, ["0", "déjà vu"]),
+                             png, PNG_MAGIC)
     assert "NOT BLESSED" in page
     assert page.count("data:image/png;base64,") == 2
     assert "<td>0.9500</td>" in page            # baseline value shown
-    assert "<td>1</td><td>0.8000</td><td>1.0000</td><td>12</td>" in page
+    assert "<td>déjà vu</td><td>0.8571</td><td>1.0000</td><td>12</td>" in page
     assert "http" not in page                    # nothing fetched
 
 

@@ -26,7 +26,7 @@ def Augment(examples: InputArtifact[Examples],
     from tfx.types import artifact_utils
 
     from imgpipe_components.augment import beam_augment
-    from imgpipe_components.image_example_gen.executor import LABELS_FILE
+    from imgpipe_components.class_names import LABELS_FILE
     from imgpipe_components.augment.settings import AugmentConfig
     from imgpipe_components.settings_codec import from_json
     from imgpipe_components.storage.artifact_files import copy_folder

@@ -24,6 +24,7 @@ from typing import Callable, Dict, Iterator, List, Sequence, Tuple
 import numpy as np
 import tensorflow as tf
 
+from imgpipe_components import class_names
 from imgpipe_components.transform.preprocessing import IMAGE_KEY
 
 FORMATS = ("float32", "float16", "int8")
@@ -148,13 +149,14 @@ def export_version(version_dir: Path, examples_uri: Path, output: Path,
             "" if published else f"accuracy drop {drop:.4f} > allowed "
                                  f"{max_accuracy_drop:.4f}",
             time.perf_counter() - started))
-    names = (version_dir / "assets.extra" / "class_names.txt").read_text()
+    names = class_names.from_text((version_dir / "assets.extra" /
+                                   class_names.MODEL_FILE).read_text())
     size, _, channels = model.input_shape[1:]
     (output / METADATA).write_text(json.dumps({
         "input": {"shape": [1, size, size, channels], "dtype": "float32",
                   "range": [0.0, 1.0], "resize": "bilinear, antialiased",
                   "channels": channels},
-        "class_names": names.split(),
+        "class_names": names,
         "source_version": str(version_dir)}, indent=2))
     report = {"saved_model_accuracy": reference,
               "eval_images": int(len(eval_labels)),

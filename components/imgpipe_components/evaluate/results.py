@@ -6,8 +6,7 @@ summary; with no baseline TFMA evaluates one unnamed model, which
 """
 from __future__ import annotations
 
-import re
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from imgpipe_components.evaluate.names import ACCURACY, BASELINE, CANDIDATE
 
@@ -121,21 +120,33 @@ def overall_metrics(candidate, baseline) -> Dict[str, Dict[str, Optional[float]]
             for name, value in cand.items() if "diff" not in name}
 
 
-def per_class_rows(candidate) -> List[dict]:
-    """class_id, precision, recall (overall slice, binarised per class) and
-    the class's example count (its row of the confusion matrix)."""
-    rows: Dict[int, dict] = {}
-    for sub, values in flat_metrics(candidate).items():
-        match = re.fullmatch(r"classId:(\d+)(?:.*)", sub)
-        if match:
-            row = rows.setdefault(int(match.group(1)),
-                                  {"class_id": int(match.group(1))})
-            row["precision"] = values.get("precision")
-            row["recall"] = values.get("recall")
-    for class_id, counts in enumerate(confusion_matrix(candidate)):
-        rows.setdefault(class_id, {"class_id": class_id})["count"] = int(
-            sum(counts))
-    return [rows[k] for k in sorted(rows)]
+def per_class_rows(candidate, class_names: Sequence[str] = ()
+                   ) -> List[dict]:
+    """Per class, from the overall slice's confusion matrix: the numbers
+    the matrix beside them shows (see `per_class_from_matrix`)."""
+    return per_class_from_matrix(confusion_matrix(candidate), class_names)
+
+
+def per_class_from_matrix(matrix: Sequence[Sequence[float]],
+                          class_names: Sequence[str] = ()) -> List[dict]:
+    """class_id, class_name, count (the class's row: its eval images),
+    precision and recall of the arg-max prediction (the diagonal over the
+    column and over the row). Not TFMA's binarised per-class metrics: those
+    threshold each class's probability at 0.5, so an unconfident model
+    reports a recall the confusion matrix contradicts. None where a class
+    has no images or is never predicted."""
+    rows = []
+    for class_id, row in enumerate(matrix):
+        hits, images = row[class_id], sum(row)
+        predicted = sum(other[class_id] for other in matrix)
+        rows.append({
+            "class_id": class_id,
+            "class_name": (class_names[class_id]
+                           if class_id < len(class_names) else str(class_id)),
+            "count": int(images),
+            "precision": hits / predicted if predicted else None,
+            "recall": hits / images if images else None})
+    return rows
 
 
 def confusion_matrix(candidate) -> List[List[float]]:
@@ -201,8 +212,8 @@ def _is_overall(slice_key) -> bool:
 def evaluation_metrics(evaluation_uri: str, class_names: List[str],
                        model_name: str = CANDIDATE) -> Dict[str, float]:
     """Overall and per-class scalars of one model from TFMA's output:
-    `accuracy`, `macro_f1_score`, `recall[cat]` (per-class metrics are
-    binarised per class id on the overall slice)."""
+    `accuracy`, `macro_f1_score`, and `precision[cat]`, `recall[cat]` from
+    the confusion matrix (`per_class_from_matrix`)."""
     from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
         import load_and_deserialize_metrics
 
@@ -217,23 +228,36 @@ def evaluation_metrics(evaluation_uri: str, class_names: List[str],
             name = key.name
             if key.aggregation_type.macro_average:
                 name = f"macro_{name}"
-            if key.sub_key.HasField("class_id"):
-                class_id = key.sub_key.class_id.value
-                shown = (class_names[class_id] if class_id < len(class_names)
-                         else str(class_id))
-                name = f"{name}[{shown}]"
+            if key.sub_key.ByteSize():
+                continue     # per-class numbers come from the matrix below
             if entry.value.HasField("double_value"):
                 result[name] = round(entry.value.double_value.value, 6)
+    for row in per_class_from_matrix(
+            _overall_matrix(evaluation_uri, len(class_names), model_name),
+            class_names):
+        for metric in ("precision", "recall"):
+            if row[metric] is not None:
+                result[f"{metric}[{row['class_name']}]"] = round(
+                    row[metric], 6)
     return result
 
 
 def kfp_confusion_matrix(evaluation_uri: str, class_names: List[str],
                          model_name: str = CANDIDATE) -> dict:
     """KFP's ClassificationMetrics metadata from TFMA's confusion matrix."""
+    rows = _overall_matrix(evaluation_uri, len(class_names), model_name)
+    return {"confusionMatrix": {
+        "annotationSpecs": [{"displayName": name} for name in class_names],
+        "rows": [{"row": row} for row in rows]}}
+
+
+def _overall_matrix(evaluation_uri: str, size: int, model_name: str
+                    ) -> List[List[int]]:
+    """The overall slice's confusion matrix of one model, read from TFMA's
+    plots records: rows actual, columns predicted (arg-max)."""
     from tensorflow_model_analysis.writers.metrics_plots_and_validations_writer \
         import load_and_deserialize_plots
 
-    size = len(class_names)
     rows = [[0] * size for _ in range(size)]
     for per_slice in load_and_deserialize_plots(evaluation_uri):
         if not _is_overall(per_slice.slice_key):
@@ -251,6 +275,4 @@ def kfp_confusion_matrix(evaluation_uri: str, class_names: List[str],
                         0 <= cell.predicted_class_id < size:
                     rows[cell.actual_class_id][cell.predicted_class_id] = int(
                         cell.num_weighted_examples)
-    return {"confusionMatrix": {
-        "annotationSpecs": [{"displayName": name} for name in class_names],
-        "rows": [{"row": row} for row in rows]}}
+    return rows

@@ -26,6 +26,8 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils, standard_component_specs
 from tfx.utils import proto_utils
 
+from imgpipe_components import class_names
+from imgpipe_components.class_names import LABELS_FILE
 from imgpipe_components.image_example_gen import (cifar, formats,
                                                   image_records, spans,
                                                   tfrecords)
@@ -33,7 +35,6 @@ from imgpipe_components.image_example_gen.settings import IngestConfig
 from imgpipe_components.settings_codec import from_json
 from imgpipe_components.storage import files as storage
 
-LABELS_FILE = "labels.txt"
 QUARANTINE_FILE = "quarantine.jsonl"
 REFERENCE_FILE = "reference_metadata.jsonl"   # the previous span's metadata
 MAX_PIXELS_KEY = "max_pixels"
@@ -166,7 +167,7 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
         vocabulary = list(self._plan.vocabulary)
         with tf.io.gfile.GFile(os.path.join(examples.uri, LABELS_FILE),
                                "w") as handle:
-            handle.write("".join(f"{name}\n" for name in vocabulary))
+            handle.write(class_names.to_text(vocabulary))
         quarantined = read_quarantine(examples.uri)
         examples.span = choice.span   # the driver sets it; Kubeflow skips it
         examples.set_int_custom_property("quarantined_count", len(quarantined))
@@ -266,4 +267,4 @@ def _read_json_lines(examples_uri: str, file_name: str) -> List[dict]:
 
 def read_labels(examples_uri: str) -> List[str]:
     with tf.io.gfile.GFile(os.path.join(examples_uri, LABELS_FILE)) as handle:
-        return [line.rstrip("\n") for line in handle if line.strip()]
+        return class_names.from_text(handle.read())

@@ -17,6 +17,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable, List, Sequence, Tuple
 
+from imgpipe_components import class_names
+from imgpipe_components.class_names import LABELS_FILE
 from imgpipe_components.image_example_gen import cifar, manifest, tfrecords
 from imgpipe_components.image_example_gen.image_records import (IMAGE_EXTENSIONS,
                                                         Quarantined,
@@ -25,7 +27,6 @@ from imgpipe_components.storage.files import Listing
 
 FOLDERS, CIFAR, CSV, TFRECORD = "folders", "cifar", "csv", "tfrecord"
 FORMATS = (FOLDERS, CIFAR, CSV, TFRECORD)
-VOCABULARY_FILE = "labels.txt"   # beside csv/tfrecord data, one name a line
 
 IMAGE, CIFAR_BATCH, TFRECORD_FILE = "image", "cifar_batch", "tfrecord_file"
 
@@ -74,7 +75,9 @@ def plan(fmt: str, listing: Listing, ingest, read: Callable[[str], bytes]
     if fmt not in planners:
         raise ValueError(f"Unknown ingest format {fmt!r}; choose one of "
                          f"auto, {', '.join(FORMATS)}.")
-    return planners[fmt](listing, ingest, read)
+    chosen = planners[fmt](listing, ingest, read)
+    class_names.check(chosen.vocabulary, f"the class names of {listing.root}")
+    return chosen
 
 
 def _outside(listing: Listing) -> List[Quarantined]:
@@ -161,7 +164,7 @@ def _plan_tfrecords(listing: Listing, ingest, read) -> Plan:
     if not vocabulary:
         raise ValueError(
             f"TFRecord input at {listing.root} needs its class names: put a "
-            f"{VOCABULARY_FILE} beside the files (ExampleGen writes one next "
+            f"{LABELS_FILE} beside the files (ExampleGen writes one next "
             "to its examples) or set ingest.class_names.")
     files = [p for p in listing.files if tfrecords.is_tfrecord_file(p)]
     if not files:
@@ -172,7 +175,6 @@ def _plan_tfrecords(listing: Listing, ingest, read) -> Plan:
 
 
 def _vocabulary_file(listing: Listing, read) -> Sequence[str]:
-    if VOCABULARY_FILE not in listing.files:
+    if LABELS_FILE not in listing.files:
         return []
-    text = read(listing.uri(VOCABULARY_FILE)).decode("utf-8")
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    return class_names.from_text(read(listing.uri(LABELS_FILE)).decode("utf-8"))

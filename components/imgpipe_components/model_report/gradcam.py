@@ -17,6 +17,7 @@ from typing import List, Optional
 import numpy as np
 import tensorflow as tf
 
+from imgpipe_components import class_names
 from imgpipe_components.transform.preprocessing import IMAGE_KEY
 
 
@@ -62,8 +63,8 @@ class GradCam:
                 feature_map = layer.output     # the block's output, post-add
         self._model = tf.keras.Model(model.inputs,
                                      [feature_map, model.outputs[0]])
-        names = version_dir / "assets.extra" / "class_names.txt"
-        self.class_names: List[str] = names.read_text().split()
+        self.class_names: List[str] = class_names.from_text(
+            (version_dir / "assets.extra" / class_names.MODEL_FILE).read_text())
 
     def predicted(self, images: List[bytes], batch: int = 256) -> np.ndarray:
         """The predicted class index of each encoded image, in batches."""

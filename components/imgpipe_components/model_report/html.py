@@ -57,7 +57,8 @@ def build_report_html(decision: dict, overall: Dict[str, Dict[str, Optional[floa
                       per_class: List[dict], confusion_png: Optional[bytes],
                       curves_png: Optional[bytes], extra: str = "") -> str:
     """`overall`: metric -> {"candidate", "baseline"}; `per_class`: rows
-    with class_id, precision, recall, count; `extra`: more sections' HTML."""
+    with class_name, precision, recall, count (results.per_class_from_matrix);
+    `extra`: more sections' HTML."""
     verdict = "BLESSED" if decision["blessed"] else "NOT BLESSED"
     checks = table(
         ["metric", "candidate", "baseline", "lower bound", "max drop",
@@ -71,7 +72,7 @@ def build_report_html(decision: dict, overall: Dict[str, Dict[str, Optional[floa
                      [(name, v.get("candidate"), v.get("baseline"))
                       for name, v in sorted(overall.items())])
     classes = table(["class", "precision", "recall", "examples"],
-                     [(r["class_id"], r.get("precision"), r.get("recall"),
+                     [(r["class_name"], r.get("precision"), r.get("recall"),
                        r.get("count")) for r in per_class])
     images = "".join(
         f'<h2>{title}</h2><img alt="{title}" src="{png_data_uri(png)}">'

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Optional
+from typing import List, Optional
 
+from imgpipe_components import class_names
 from imgpipe_components.model_report.decision import build_decision, threshold_check
 from imgpipe_components.model_report.html import build_report_html, confusion_matrix_png
 from imgpipe_components.evaluate import results as tfma_reader
@@ -24,6 +25,20 @@ def _overall_name(overall: dict, name: str) -> str:
     return name
 
 
+def _class_names(model_uri: Optional[str], examples_uri: Optional[str]
+                 ) -> List[str]:
+    """The names the examples (or the model) carry; [] when neither is
+    given, and the report then shows class ids."""
+    from imgpipe_components.image_example_gen.executor import read_labels
+    if examples_uri:
+        return read_labels(examples_uri)
+    if model_uri:
+        names = artifact_files.read_bytes(os.path.join(
+            model_uri, "Format-Serving", "assets.extra", class_names.MODEL_FILE))
+        return class_names.from_text(names.decode()) if names else []
+    return []
+
+
 def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
                  output_uri: str, model_uri: Optional[str] = None,
                  examples_uri: Optional[str] = None,
@@ -38,13 +53,13 @@ def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
                                       values.get("baseline"), lower, drop))
     decision = build_decision(blessed, checks, baseline is not None)
     matrix = tfma_reader.confusion_matrix(candidate)
-    confusion = (confusion_matrix_png(matrix, [str(i) for i in range(len(matrix))])
-                 if matrix else None)
+    names = _class_names(model_uri, examples_uri)
+    per_class = tfma_reader.per_class_from_matrix(matrix, names)
+    confusion = (confusion_matrix_png(
+        matrix, [row["class_name"] for row in per_class]) if matrix else None)
     curves = artifact_files.read_bytes(
         os.path.join(model_run_uri, "training_curves.png"))
-    page = build_report_html(decision, overall,
-                             tfma_reader.per_class_rows(candidate),
-                             confusion, curves,
+    page = build_report_html(decision, overall, per_class, confusion, curves,
                              extra_sections.gradcam(model_uri, examples_uri)
                              + extra_sections.edge_table(edge_uri))
     tf.io.gfile.makedirs(output_uri)

@@ -13,6 +13,7 @@ import tensorflow_transform as tft
 from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
+from imgpipe_components import class_names as names_file
 from imgpipe_components.train import callbacks, datasets, hardware, models
 from imgpipe_components.train.autograph_rules import skip_tf_keras
 from imgpipe_components.train.curves import plot_training_curves
@@ -141,8 +142,9 @@ def _write_extras(fn_args: FnArgs, history: dict, class_names: list,
     """Class names beside the SavedModel; curves and history with the run."""
     extra = os.path.join(fn_args.serving_model_dir, "assets.extra")
     tf.io.gfile.makedirs(extra)
-    with tf.io.gfile.GFile(os.path.join(extra, "class_names.txt"), "w") as f:
-        f.write("".join(f"{name}\n" for name in class_names))
+    with tf.io.gfile.GFile(os.path.join(extra, names_file.MODEL_FILE),
+                           "w") as f:
+        f.write(names_file.to_text(class_names))
     history = {k: [float(v) for v in values] for k, values in history.items()}
     with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir,
                                         "history.json"), "w") as f:
