@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-from typing import Iterator, Sequence, Union
+from typing import TYPE_CHECKING, Iterator, Sequence, Union
 
 from imgpipe_components.image_example_gen.image_records import Quarantined
+
+if TYPE_CHECKING:   # imported where used: TensorFlow is slow to import
+    import tensorflow as tf
 
 # Feature -> kind: the raw contract (image_records.ImageRecord's columns) as
 # a tf.train.Example holds it, and what the data gate reads.
