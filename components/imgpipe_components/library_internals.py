@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import weakref
-from typing import Callable, Iterator, List, Mapping, Tuple
+from typing import Callable, Iterator, List, Mapping, Sequence, Tuple
 
 # --- TFX 1.16: the Kubeflow V2 container entrypoint and compiler ----------
 
@@ -156,6 +156,22 @@ def skip_tf_keras_in_autograph() -> None:
     if not any(str(rule) == TF_KERAS_RULE for rule in config.CONVERSION_RULES):
         config.CONVERSION_RULES = (config.DoNotConvert("tf_keras"),
                                    *config.CONVERSION_RULES)
+
+
+def call_concrete_function_flat(function, flat_inputs: Sequence):
+    """A ConcreteFunction's structured outputs for its flat input tensors.
+
+    TensorFlow 2.16 `ConcreteFunction._call_flat(tensor_inputs,
+    captured_inputs)`: runs the graph without the per-call binding and
+    filtering of the public keyword call, a sizeable share of a batch-1
+    prediction, and packs the outputs as the public call does (a dict for
+    a signature). The server calls it only after checking, per signature,
+    that it agrees with the public call (`imgpipe.serving.fast_call`). On
+    upgrade: the name, the two arguments, that `captured_inputs` is still
+    what the second one expects, and that the result is still packed.
+    """
+    return function._call_flat(  # noqa: SLF001
+        list(flat_inputs), function.captured_inputs)
 
 
 # --- Apache Beam 2.74 -----------------------------------------------------

@@ -173,6 +173,33 @@ def test_autograph_leaves_tf_keras_alone():
     assert not conversion.is_allowlisted(parameters)
 
 
+def test_flat_call_matches_the_public_call_of_a_loaded_signature(tmp_path):
+    import numpy as np
+    import tensorflow as tf
+    from tensorflow.python.eager.polymorphic_function import \
+        concrete_function
+
+    assert parameters(concrete_function.ConcreteFunction._call_flat) == [
+        "self", "tensor_inputs", "captured_inputs"]
+    module = tf.Module()
+    module.scale = tf.Variable(3.0)
+
+    @tf.function(input_signature=[tf.TensorSpec([None], tf.float32),
+                                  tf.TensorSpec([None], tf.float32)])
+    def serve(b, a):
+        return {"sum": a * module.scale + b, "count": tf.size(a)}
+
+    tf.saved_model.save(module, str(tmp_path), signatures={"serve": serve})
+    signature = tf.saved_model.load(str(tmp_path)).signatures["serve"]
+    inputs = {"a": tf.constant([1.0, 2.0]), "b": tf.constant([0.5, 0.5])}
+    public = signature(**inputs)
+    fast = library_internals.call_concrete_function_flat(
+        signature, [inputs[name] for name in sorted(inputs)])
+    assert fast.keys() == public.keys()
+    for name in public:
+        assert np.array_equal(fast[name].numpy(), public[name].numpy())
+
+
 # --- Apache Beam -----------------------------------------------------------
 
 class Plain(beam.DoFn):
