@@ -24,10 +24,10 @@ def main(root: Path) -> None:
     from PIL import Image
 
     from benchmarks.common import chosen_config
+    from imgpipe_components.library_internals import skip_tf_keras_in_autograph
     from imgpipe_components.train import models
-    from imgpipe_components.train.autograph_rules import skip_tf_keras
 
-    skip_tf_keras()
+    skip_tf_keras_in_autograph()
     config = chosen_config(root)
     train, size = config.train, config.transform.image_size
     paths = sorted(root.glob("*/*.png"))

@@ -75,8 +75,9 @@ def main() -> None:
     args = parser.parse_args()
     import tensorflow as tf
 
-    from imgpipe_components.train.autograph_rules import skip_tf_keras
-    skip_tf_keras()   # the same tracing fix the pipeline's Trainer gets
+    from imgpipe_components.library_internals import \
+        skip_tf_keras_in_autograph
+    skip_tf_keras_in_autograph()   # the tracing fix the Trainer gets too
     x_train, y_train, x_eval, y_eval = load(args.root, args.size, tf)
     tf.keras.utils.set_random_seed(args.seed)
     model = seed_cnn(tf, x_train.shape[1:])

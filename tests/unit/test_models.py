@@ -4,13 +4,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train import datasets, models
-from imgpipe_components.train.autograph_rules import skip_tf_keras
 
 
 @pytest.fixture(autouse=True, scope="module")
 def fast_keras_tracing():
-    skip_tf_keras()
+    skip_tf_keras_in_autograph()
 
 
 @pytest.mark.parametrize("name", sorted(models.ARCHITECTURES))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from imgpipe_components.train.autograph_rules import skip_tf_keras
+from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train.settings import TrainConfig
 from imgpipe_components.settings_codec import SettingsError
 
@@ -17,7 +17,7 @@ SIDE = 8
 @pytest.fixture(scope="module")
 def tf():
     import tensorflow
-    skip_tf_keras()
+    skip_tf_keras_in_autograph()
     return tensorflow
 
 

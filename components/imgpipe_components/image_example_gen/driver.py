@@ -10,20 +10,20 @@ left out of the byte and mtime sums and counted in the fingerprint instead,
 so one appearing or disappearing still invalidates the cache.
 
 TFX offers no hook for the fingerprint itself, so the driver swaps TFX's
-`io_utils.generate_fingerprint` for the duration of its own call (the
-LocalDagRunner runs one component at a time; Kubeflow runs no driver).
+`io_utils.generate_fingerprint` for the duration of its own call
+(`imgpipe_components.library_internals.example_gen_fingerprint`; Kubeflow
+runs no driver).
 """
 from __future__ import annotations
 
-import contextlib
 import os
-from typing import Iterator
 
 from absl import logging
 from tfx.components.example_gen import driver
 from tfx.dsl.io import fileio
 from tfx.dsl.io.filesystem import NotFoundError
-from tfx.utils import io_utils
+
+from imgpipe_components import library_internals
 
 NANO_PER_SEC = 1_000_000_000
 
@@ -52,21 +52,12 @@ def readable_files_fingerprint(split_name: str, file_pattern: str) -> str:
             f"{sum_checksum},unreadable:{unreadable}")
 
 
-@contextlib.contextmanager
-def _tolerant_fingerprints() -> Iterator[None]:
-    original = io_utils.generate_fingerprint
-    io_utils.generate_fingerprint = readable_files_fingerprint
-    try:
-        yield
-    finally:
-        io_utils.generate_fingerprint = original
-
-
 class ReadableFilesDriver(driver.FileBasedDriver):
     """FileBasedDriver whose fingerprint skips files it cannot stat."""
 
     def resolve_exec_properties(self, exec_properties, pipeline_info,
                                 component_info):
-        with _tolerant_fingerprints():
+        with library_internals.example_gen_fingerprint(
+                readable_files_fingerprint):
             return super().resolve_exec_properties(
                 exec_properties, pipeline_info, component_info)

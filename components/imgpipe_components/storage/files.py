@@ -19,6 +19,7 @@ import logging
 import os
 from typing import List, Optional, Tuple
 
+from imgpipe_components import library_internals
 from imgpipe_components.storage import StorageError
 from imgpipe_components.storage.gcs import client, is_gcs, split_gcs_uri
 
@@ -176,11 +177,10 @@ def _is_transient(error: Exception) -> bool:
     plus the two ways a connection cut mid-response shows up here: urllib3
     1.26 does not enforce Content-Length, so a cut listing page arrives as
     truncated JSON, and a cut download as a checksum mismatch."""
-    from google.cloud.storage.retry import DEFAULT_RETRY
     from google.resumable_media.common import DataCorruption
     from requests.exceptions import JSONDecodeError
 
-    return (DEFAULT_RETRY._predicate(error)  # pylint: disable=protected-access
+    return (library_internals.gcs_default_retryable(error)
             or isinstance(error, (JSONDecodeError, DataCorruption)))
 
 

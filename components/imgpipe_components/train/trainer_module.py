@@ -14,8 +14,8 @@ from absl import logging
 from tfx.components.trainer.fn_args_utils import FnArgs
 
 from imgpipe_components import class_names as names_file
+from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train import callbacks, datasets, hardware, models
-from imgpipe_components.train.autograph_rules import skip_tf_keras
 from imgpipe_components.train.curves import plot_training_curves
 from imgpipe_components.train.settings import TrainConfig
 from imgpipe_components.train.signatures import build_signatures
@@ -61,7 +61,7 @@ def _inputs(fn_args: FnArgs, config: TrainConfig,
 
 
 def run_fn(fn_args: FnArgs) -> None:
-    skip_tf_keras()
+    skip_tf_keras_in_autograph()
     config = apply_hyperparameters(train_config(fn_args.custom_config),
                                    fn_args.hyperparameters)
     tf.keras.utils.set_random_seed(config.seed)

@@ -17,8 +17,8 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner.component import TunerFnResult
 
+from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train import datasets, models
-from imgpipe_components.train.autograph_rules import skip_tf_keras
 from imgpipe_components.train.hyperparameters import train_config
 from imgpipe_components.transform.preprocessing import (CLASS_INDEX_VOCABULARY,
                                                 IMAGE_KEY,
@@ -32,7 +32,7 @@ def search_space(hp: keras_tuner.HyperParameters) -> dict:
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
-    skip_tf_keras()
+    skip_tf_keras_in_autograph()
     config = train_config(fn_args.custom_config)
     transform = tft.TFTransformOutput(fn_args.transform_output)
     num_classes = len(class_names_from_vocabulary(

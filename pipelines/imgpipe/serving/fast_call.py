@@ -1,13 +1,13 @@
 """A signature called without TensorFlow's per-call Python binding.
 
 Calling a loaded signature by keyword (`fn(image_bytes=t)`) binds the
-arguments against its FunctionType, filters them and packs the outputs on
-every call: profiled at about 0.2 ms of the 0.9 ms a batch-1 prediction of
-the digits model costs on this machine's CPU. The REST layer has already
+arguments against its FunctionType and filters them on every call, a
+sizeable share of a batch-1 prediction on CPU. The REST layer has already
 checked names, dtypes and shapes against the SignatureDef, so the graph can
 be called with its flat inputs directly.
 
-That uses ConcreteFunction's `_call_flat`, which is not public API. So it
+That uses ConcreteFunction's `_call_flat`, which is not public API
+(`imgpipe_components.library_internals.call_concrete_function_flat`). So it
 is never trusted blindly: the first successful call of each signature
 (the warm-up, before the version takes traffic) runs both ways and compares
 the outputs; the flat call is used only if they are equal, and if it fails
@@ -21,6 +21,8 @@ import logging
 from typing import Dict, Optional
 
 import numpy as np
+
+from imgpipe_components import library_internals
 
 log = logging.getLogger("imgpipe.serve")
 
@@ -36,14 +38,10 @@ class SignatureCaller:
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
     def _flat(self, inputs: Dict[str, object]) -> Dict[str, np.ndarray]:
-        import tensorflow as tf
-
         # Signature inputs are keyword-only and flatten in key order.
         flat = [inputs[name] for name in sorted(inputs)]
-        result = self.function._call_flat(  # noqa: SLF001 - see docstring
-            flat, self.function.captured_inputs)
-        outputs = tf.nest.pack_sequence_as(
-            self.function.structured_outputs, result, expand_composites=True)
+        outputs = library_internals.call_concrete_function_flat(
+            self.function, flat)
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
     def __call__(self, inputs: Dict[str, object]) -> Dict[str, np.ndarray]:

@@ -23,6 +23,7 @@ from imgpipe.runners.kubeflow import versions
 from imgpipe.runners.kubeflow.runner import (DATA_ROOT_PARAMETER,
                                              TRAIN_CONFIG_PARAMETER)
 from imgpipe.runners.kubeflow.platform import features_used
+from imgpipe_components import library_internals
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,12 +107,9 @@ def check_backend(client, package: PipelinePackage, host: str,
                   allow_old: bool) -> Optional[str]:
     """Refuses a backend older than the package needs (BackendTooOld);
     returns a warning to show when it cannot tell, or when allowed."""
-    # The generated healthz model keeps only `multi_user`; the server also
-    # sends `tag_name` (its release), so the raw body is read.
+    # The raw healthz body: kfp's own call drops `tag_name`, the release.
     with quiet_stdout():
-        response = client._healthz_api.get_healthz(  # noqa: SLF001
-            _preload_content=False)
-    tag = str(json.loads(response.data or b"{}").get("tag_name", ""))
+        tag = str(library_internals.kfp_healthz(client).get("tag_name", ""))
     try:
         return versions.check(tag, package.platform_fields, host)
     except versions.BackendTooOld as error:

@@ -1,15 +1,17 @@
 """Container entrypoint of every component on open-source Kubeflow Pipelines.
 
-It is TFX's own `kubeflow_v2_run_executor`, with two gaps closed first:
+It is TFX's own `kubeflow_v2_run_executor` (reached through
+`imgpipe_components.library_internals`), with two gaps closed first:
 
 1. Artifact types the V2 compiler does not know. TFX 1.16 compiles only a
    fixed list of standard types; any other type needs a schema title of the
    form `namespace.Class`, which the container imports as a class path. The
    DataGate's `ExampleValidationMetrics` is a standard TFX type missing from
-   that list, so the compiler rejects it; the KFP UI types of `imgpipe_components.ui_report`
-   (`system.Markdown`...) compile but cannot be imported by that title.
-   `EXTRA_ARTIFACT_TYPES` maps each title to its class here; `imgpipe.runners.kubeflow.runner`
-   gives `ExampleValidationMetrics` its title at compile time.
+   that list, so the compiler rejects it; the KFP UI types of
+   `imgpipe_components.ui_report` (`system.Markdown`...) compile but cannot
+   be imported by that title. `EXTRA_ARTIFACT_TYPES` maps each title to its
+   class here; `imgpipe.runners.kubeflow.runner` gives
+   `ExampleValidationMetrics` its title at compile time.
 2. Input artifacts that reach the container without their TFX type. The KFP
    backend fills inputs it reads back from ML Metadata with an empty schema
    or a `system.*` title, and TFX then cannot import the artifact class
@@ -26,6 +28,8 @@ from __future__ import annotations
 import json
 from typing import Dict, List
 
+from imgpipe_components import library_internals
+
 # Title in the compiled spec -> import path of the artifact class.
 EXTRA_ARTIFACT_TYPES: Dict[str, str] = {
     "tfx.ExampleValidationMetrics":
@@ -39,8 +43,7 @@ EXTRA_ARTIFACT_TYPES: Dict[str, str] = {
 
 
 def register_extra_artifact_types() -> None:
-    from tfx.orchestration.kubeflow.v2 import compiler_utils
-    compiler_utils.TITLE_TO_CLASS_PATH.update(EXTRA_ARTIFACT_TYPES)
+    library_internals.register_artifact_titles(EXTRA_ARTIFACT_TYPES)
 
 
 def _has_tfx_type(artifact_type: dict) -> bool:
@@ -71,31 +74,25 @@ def restore_input_types(executor_input_json: str,
 
 
 def _run_parsed(parsed) -> None:
-    from tfx.orchestration.kubeflow.v2.container import \
-        kubeflow_v2_run_executor as tfx_entrypoint
-
     args, beam_args = parsed
     register_extra_artifact_types()
     if getattr(args, "json_serialized_inputs_spec_args", None):
         args.json_serialized_invocation_args = restore_input_types(
             args.json_serialized_invocation_args,
             args.json_serialized_inputs_spec_args)
-    tfx_entrypoint._run_executor(args, beam_args)  # noqa: SLF001
+    library_internals.run_kubeflow_v2_executor(args, beam_args)
 
 
 def run(argv: List[str]) -> None:
     """One component execution, as the container runs it (argv[0] is the
     program name); for callers that manage their own process."""
-    from tfx.orchestration.kubeflow.v2.container import \
-        kubeflow_v2_run_executor as tfx_entrypoint
-    _run_parsed(tfx_entrypoint._parse_flags(argv))  # noqa: SLF001
+    _run_parsed(library_internals.parse_kubeflow_v2_flags(argv))
 
 
 def main() -> None:
     from absl import app
-    from tfx.orchestration.kubeflow.v2.container import \
-        kubeflow_v2_run_executor as tfx_entrypoint
-    app.run(_run_parsed, flags_parser=tfx_entrypoint._parse_flags)  # noqa: SLF001
+    app.run(_run_parsed,
+            flags_parser=library_internals.parse_kubeflow_v2_flags)
 
 
 if __name__ == "__main__":

@@ -19,11 +19,10 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
 """
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 from pathlib import Path
-from typing import Iterator, List, Tuple
+from typing import List, Tuple
 
 import yaml
 
@@ -111,47 +110,22 @@ def _check_no_driver_patterns(pipeline) -> None:
                     " run parameter at the folder to ingest.")
 
 
-@contextlib.contextmanager
-def _extra_artifact_types() -> Iterator[None]:
-    """Lets TFX's V2 compiler emit the standard types it does not list under
-    the titles `imgpipe.runners.kubeflow.entrypoint` maps back at run time."""
-    from tfx.orchestration.kubeflow.v2 import compiler_utils
-    from tfx.utils import name_utils
-
-    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
-
-    titles = {path: title for title, path in EXTRA_ARTIFACT_TYPES.items()}
-    original = compiler_utils.get_artifact_schema
-
-    def schema(artifact_type) -> str:
-        title = titles.get(name_utils.get_full_name(artifact_type))
-        if title is None or title == artifact_type.TYPE_NAME:
-            return original(artifact_type)
-        properties = {
-            name: {"type": "integer" if prop.type.name == "INT" else
-                   "double" if prop.type.name == "FLOAT" else "string"}
-            for name, prop in (artifact_type.PROPERTIES or {}).items()}
-        return yaml.safe_dump({"title": title, "type": "object",
-                               "properties": properties}, sort_keys=True)
-
-    compiler_utils.get_artifact_schema = schema
-    try:
-        yield
-    finally:
-        compiler_utils.get_artifact_schema = original
-
-
 def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
                  ) -> Tuple[dict, dict]:
     """(pipeline spec, platform spec) as dictionaries."""
     from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
         KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
 
+    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
+    from imgpipe_components import library_internals
+
     pipeline = build_pipeline(config, kubeflow)
     runner = KubeflowV2DagRunner(config=KubeflowV2DagRunnerConfig(
         default_image=kubeflow.image, default_commands=list(ENTRYPOINT),
         use_pipeline_spec_2_1=True))
-    with _extra_artifact_types():
+    # The standard types TFX's V2 compiler does not list, under the titles
+    # the entrypoint maps back at run time.
+    with library_internals.artifact_titles_at_compile(EXTRA_ARTIFACT_TYPES):
         job = runner.run(pipeline, write_out=False)
     spec = job["pipelineSpec"]
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root

@@ -75,15 +75,16 @@ def _run_locked(config: PipelineConfig, layout: LocalLayout,
     from tfx.orchestration import metadata
     from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 
-    from imgpipe.runners.local import beam_dofn_specs, run_record
     from imgpipe.pipeline import create_pipeline
+    from imgpipe.runners.local import run_record
     from imgpipe.runners.local.summary import build_summary
+    from imgpipe_components import library_internals
 
     locations = layout.locations(config.model_name)
     pipeline = create_pipeline(
         config, locations,
         metadata.sqlite_metadata_connection_config(layout.metadata_path))
-    beam_dofn_specs.install()
+    library_internals.memoise_beam_dofn_specs()
     handler = _ComponentEvents(on_progress or (lambda event, node: None))
     absl_logger = logging.getLogger("absl")
     absl_logger.addHandler(handler)
