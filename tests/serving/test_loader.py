@@ -30,6 +30,13 @@ def test_the_recorded_warmup_requests_run_at_load(version_dir, caplog):
     assert set(servable.input_specs["serving_default"]) == {"image_bytes"}
 
 
+def test_the_warmup_verifies_the_flat_signature_call(version_dir):
+    """The fast path is used, not merely available: the warm-up found the
+    flat call equal to the public one for the signature it exercised."""
+    servable = load_version("digits", 1, version_dir)
+    assert "serving_default" in servable.flat_call_signatures
+
+
 def test_without_records_a_blank_image_warms_it_up(version_dir, caplog):
     caplog.set_level(logging.INFO, logger="imgpipe.serve")
     (version_dir / WARMUP_FILE).unlink()

@@ -33,6 +33,11 @@ class SignatureCaller:
         self.function = function
         self._verified: Optional[bool] = None     # None: not yet tried
 
+    @property
+    def uses_flat_call(self) -> bool:
+        """Whether calls now take the flat path (verified at warm-up)."""
+        return bool(self._verified)
+
     def public(self, inputs: Dict[str, object]) -> Dict[str, np.ndarray]:
         outputs = self.function(**inputs)
         return {name: tensor.numpy() for name, tensor in outputs.items()}

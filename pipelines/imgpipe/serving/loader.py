@@ -130,6 +130,12 @@ class LoadedVersion:
         except Exception as error:  # noqa: BLE001 - reported as a status
             raise serving_error(error) from None
 
+    @property
+    def flat_call_signatures(self) -> Tuple[str, ...]:
+        """The signatures whose warm-up verified the flat call."""
+        return tuple(sorted(name for name, caller in self._functions.items()
+                            if caller.uses_flat_call))
+
     def metadata_json(self) -> dict:
         """GetModelMetadata's REST answer: the model spec and every
         SignatureDef, field names as in the protos."""
