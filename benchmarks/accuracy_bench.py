@@ -28,6 +28,7 @@ from benchmarks.grey_digits import write_grey_digits
 from benchmarks.pipeline_bench import IMGPIPE, measured
 
 ACCURACY_LINE = re.compile(r"Eval accuracy: ([0-9.]+)")
+BLESSED_LINE = re.compile(r"Model (blessed|not blessed)")
 
 
 def seconds_to_reach(elapsed: list, accuracies: list, target: float):
@@ -38,13 +39,17 @@ def seconds_to_reach(elapsed: list, accuracies: list, target: float):
     return None
 
 
-def pipeline_run(data: Path, output: Path, seed: int) -> dict:
+def pipeline_run(data: Path, output: Path, seed: int, *options: str
+                 ) -> dict:
+    """A cold `imgpipe run` with the chooser's defaults (and `options`)."""
     result = measured([IMGPIPE, "run", "--data", str(data), "--output",
-                       str(output), "--seed", str(seed)])
+                       str(output), "--seed", str(seed), *options])
     history = json.loads(next((output / "pipeline_root" / "Trainer" /
                                "model_run").glob("*/history.json")).read_text())
     found = ACCURACY_LINE.search(result["stderr"] + result["stdout"])
+    verdict = BLESSED_LINE.search(result["stderr"] + result["stdout"])
     return {"seed": seed, "wall_s": round(result["seconds"], 1),
+            "blessed": bool(verdict) and verdict.group(1) == "blessed",
             "peak_rss_mib": round(result["peak_rss_mib"]),
             "accuracy": float(found.group(1)) if found else
             history["val_accuracy"][-1],
@@ -55,9 +60,10 @@ def pipeline_run(data: Path, output: Path, seed: int) -> dict:
             "epoch_eval_accuracy": history["val_accuracy"]}
 
 
-def plain_run(data: Path, seed: int) -> dict:
+def plain_run(data: Path, seed: int, *options: str) -> dict:
+    """The seed tutorial's CNN script on the pipeline's split."""
     result = measured([sys.executable, "-m", "benchmarks.seed_cnn",
-                       str(data), "--seed", str(seed)])
+                       str(data), "--seed", str(seed), *options])
     plain = json.loads(result["stdout"].strip().splitlines()[-1])
     return {"seed": seed, "wall_s": round(result["seconds"], 1),
             "peak_rss_mib": round(result["peak_rss_mib"]),

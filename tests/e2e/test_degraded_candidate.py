@@ -29,7 +29,7 @@ def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
     from imgpipe.runners.local.runner import run_pipeline
 
     # A copy of the first runs' store and serving folder: the good model is
-    # the blessed baseline and version 1 is stable.
+    # the model in service and version 1 is stable.
     output = tmp_path / "output"
     shutil.copytree(pipeline_run.layout.output_root, output)
     config = pipeline_run.config
@@ -42,7 +42,13 @@ def test_shuffled_label_candidate_is_refused_and_stable_keeps_serving(
     # The good model was resolved as the baseline and evaluated beside it.
     assert summary.baseline_accuracy is not None
     assert summary.accuracy < config.evaluation.min_accuracy
-    assert any("accuracy" in reason for reason in summary.reasons)
+    # Plain sentences with the numbers, not TFMA's threshold protos.
+    assert any(f"accuracy {summary.accuracy:.4f} is below the minimum"
+               in reason for reason in summary.reasons), summary.reasons
+    assert any("below the model in service's" in reason
+               for reason in summary.reasons), summary.reasons
+    assert not any("{" in reason for reason in summary.reasons)
+    assert summary.advice.startswith("Not served: accuracy")
     assert summary.pushed_version is None
     serving = output / "serving" / config.model_name
     assert sorted(p.name for p in serving.iterdir() if p.name.isdigit()) == ["1"]

@@ -53,10 +53,11 @@ def _fmt(value: Optional[float]) -> str:
 
 
 def threshold_failures(uri: str) -> List[str]:
-    """Each failed threshold of the Evaluator's validation, in words, with
-    the candidate's and baseline's values."""
+    """Each failed threshold of the Evaluator's validation as a plain
+    sentence with the numbers, e.g. "accuracy 0.7419 is below the minimum
+    0.9000" or "accuracy 0.9300 is 0.0200 below the model in service's
+    0.9500 (at most 0.0100 allowed)"."""
     import tensorflow_model_analysis as tfma
-    from google.protobuf import text_format
 
     candidate_result, baseline_result = load_results(uri)
     candidate = flat_metrics(candidate_result).get("", {})
@@ -65,19 +66,37 @@ def threshold_failures(uri: str) -> List[str]:
     for per_slice in tfma.load_validation_result(uri) \
             .metric_validations_per_slice:
         for failure in per_slice.failures:
-            threshold = text_format.MessageToString(
-                failure.metric_threshold, as_one_line=True)
-            kind = "change vs baseline" if failure.metric_key.is_diff else "value"
             name = failure.metric_key.name
             if failure.metric_key.aggregation_type.macro_average:
                 name = "macro_" + name      # as metric_name() names it
-            failures.append(
-                f"{name} {kind} "
-                f"{failure.metric_value.double_value.value:+.4f} fails "
-                f"threshold {{{threshold}}} (candidate "
-                f"{_fmt(candidate.get(name))}, baseline "
-                f"{_fmt(baseline.get(name))})")
+            failures.append(_failure_sentence(
+                READABLE_NAMES.get(name, name), failure,
+                candidate.get(name), baseline.get(name)))
     return failures
+
+
+# What a person calls the gated metrics.
+READABLE_NAMES = {"sparse_categorical_accuracy": "accuracy",
+                  "macro_precision": "macro precision",
+                  "macro_recall": "macro recall",
+                  "macro_f1_score": "macro F1"}
+
+
+def _failure_sentence(name: str, failure, candidate: Optional[float],
+                      baseline: Optional[float]) -> str:
+    threshold = failure.metric_threshold
+    if failure.metric_key.is_diff and threshold.HasField("change_threshold"):
+        allowed = -threshold.change_threshold.absolute.value
+        drop = -failure.metric_value.double_value.value
+        return (f"{name} {_fmt(candidate)} is {drop:.4f} below the model "
+                f"in service's {_fmt(baseline)} (at most {allowed:.4f} "
+                "allowed)")
+    bound = threshold.value_threshold
+    if bound.HasField("lower_bound"):
+        return (f"{name} {_fmt(candidate)} is below the minimum "
+                f"{bound.lower_bound.value:.4f}")
+    return (f"{name} {_fmt(candidate)} is above the maximum "
+            f"{bound.upper_bound.value:.4f}")
 
 
 def metric_name(raw: str) -> str:

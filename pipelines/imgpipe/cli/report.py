@@ -30,6 +30,8 @@ def print_summary(console: Console, serving_dir: str,
     verdict = {True: "[green]blessed[/]", False: "[red]not blessed[/]",
                None: "not evaluated"}[summary.blessed]
     console.print(f"Model {verdict}: " + "; ".join(summary.reasons))
+    if summary.advice:
+        console.print(summary.advice)
     if summary.report_uri:
         console.print(f"Model report: {summary.report_uri}/report.html")
     if summary.pushed_version:

@@ -7,6 +7,8 @@ from typing import List, Optional
 from imgpipe_components.evaluate.names import BASELINE_RESOLVER_ID
 from imgpipe.config import PipelineConfig
 from imgpipe_components.push.names import PROMOTION_PROPERTY
+from imgpipe.runners.local.advice import \
+    when_not_blessed as advice_when_not_blessed
 from imgpipe.runners.local.run_record import NodeRun
 
 
@@ -25,6 +27,7 @@ class RunSummary:
     report_uri: Optional[str] = None    # ModelReport's report.html folder
     promotion: Optional[str] = None     # the Pusher's auto-promote outcome
     baseline_model_uri: Optional[str] = None   # the model in service compared
+    advice: str = ""     # what to try when the model was not blessed
 
     @property
     def executed(self) -> int:
@@ -101,7 +104,9 @@ def build_summary(config: PipelineConfig, run_id: str,
     promotion = (pushed.custom_properties[PROMOTION_PROPERTY].string_value
                  if pushed is not None and
                  PROMOTION_PROPERTY in pushed.custom_properties else None)
+    advice = (advice_when_not_blessed(config, accuracy, baseline, count)
+              if blessed is False else "")
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
                       pushed_version, pushed_path, evaluation_uri, report,
                       promotion, _input_uri(nodes, "Evaluator",
-                                            "baseline_model"))
+                                            "baseline_model"), advice)
