@@ -67,9 +67,9 @@ def chosen_config(data_root: Path):
     """The PipelineConfig `imgpipe run` builds for a class-folder tree on
     this machine (the chooser's settings, nothing overridden)."""
     from imgpipe.config import PipelineConfig
-    from imgpipe import auto_settings
+    from imgpipe import auto_settings, data_profile
     from imgpipe_components.storage.files import list_tree, read_bytes
-    profile = auto_settings.profile_listing(
+    profile = data_profile.profile_listing(
         list_tree(str(data_root)), (".png",), read_bytes)
     return auto_settings.apply(PipelineConfig(), auto_settings.choose(
-        profile, auto_settings.detect_hardware(), {}))
+        profile, data_profile.detect_hardware(), {}))

@@ -2,25 +2,21 @@
 
 `imgpipe run` without tuning options should give the best accuracy per
 second the machine allows: a 28x28 grey data set of 10,000 images must not
-be upscaled and trained like a photo set on a GPU. This module profiles the
-data cheaply (image headers of a sample, read with PIL, and file counts per
-class) and looks for a GPU without importing TensorFlow, then picks the
-input size, architecture, epochs, batch size and augmentation copies.
-Every choice the user made explicitly wins and is reported as such.
+be upscaled and trained like a photo set on a GPU. From a profile of the
+data and the machine (imgpipe.data_profile) this picks the input size,
+architecture, epochs, batch size and augmentation copies. Every choice the
+user made explicitly wins and is reported as such.
 
-Pure apart from `profile_folder` and `detect_hardware`: `choose` is a
-function of plain values, so its GPU branch is tested without a GPU.
+`choose` is a function of plain values, so its GPU branch is tested without
+a GPU.
 """
 from __future__ import annotations
 
 import dataclasses
-import io
 import math
-import os
-import shutil
-import statistics
-from pathlib import Path
-from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
+
+from imgpipe.data_profile import DataProfile, Hardware
 
 # The model's convolution stack halves the input twice: below 16 pixels its
 # last stage would work on 2x2 maps. 16 is also the best size for the 8x8
@@ -57,22 +53,17 @@ GPU_COPIES_UP_TO = 50_000
 # (benchmarks/results/accuracy_4_epochs.md and accuracy.md).
 IMAGE_PASSES = 60_000
 MIN_EPOCHS = 4
-SAMPLE_PER_CLASS = 8
-GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
-
-
-@dataclasses.dataclass(frozen=True)
-class DataProfile:
-    images: int
-    classes: int
-    side: int          # median of the sampled images' longer side, pixels
-    channels: int      # 1 if every sampled image is grey, else 3
-
-
-@dataclasses.dataclass(frozen=True)
-class Hardware:
-    gpus: int
-    cpus: int
+# A few hundred to a few thousand photos (inputs larger than 32 px) on a
+# CPU: the classic small CNN at a reduced input size, two augmented copies
+# of each train image and a budget of image passes, clamped to 10-40
+# epochs. On small colour photo sets this beat the plain CIFAR CNN where
+# the rules above, built on grey digits, fell below it: no copies and 10
+# epochs overfit a few hundred images (benchmarks/results/small_photos.md).
+FEW_PHOTOS_PER_2_CPUS = 2000
+FEW_PHOTOS_SIDE = 48
+FEW_PHOTOS_COPIES = 2
+FEW_PHOTOS_PASSES = 24_000
+FEW_PHOTOS_EPOCHS = (10, 40)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,89 +78,6 @@ class Choice:
     reasons: Tuple[str, ...]
 
 
-def profile_folder(root: Path, counts: Dict[str, int],
-                   image_suffixes: Tuple[str, ...]) -> Optional[DataProfile]:
-    """Profile of a local class-folder tree whose images per class are
-    already counted; None if no header could be read."""
-    samples = [str(root / name / file) for name in sorted(counts)
-               for file in _sample(os.listdir(root / name), image_suffixes)]
-    return _profile(counts, samples, lambda path: open(path, "rb"))
-
-
-def profile_listing(listing, image_suffixes: Tuple[str, ...],
-                    read_head: Callable[[str], bytes]
-                    ) -> Optional[DataProfile]:
-    """Profile of a class-folder tree from its storage listing (local or
-    gs://, imgpipe_components.storage.files.Listing): images counted per class folder,
-    headers read with `read_head(uri)` (the first bytes of a file).
-    None if it holds no class folders of images or no header was read."""
-    per_class: Dict[str, List[str]] = {}
-    for path in listing.files:
-        folder, _, name = path.partition("/")
-        if name and "/" not in name and name.lower().endswith(image_suffixes):
-            per_class.setdefault(folder, []).append(name)
-    counts = {folder: len(names) for folder, names in per_class.items()}
-    samples = [listing.uri(f"{folder}/{name}") for folder in sorted(per_class)
-               for name in _sample(per_class[folder], image_suffixes)]
-    return _profile(counts, samples,
-                    lambda uri: io.BytesIO(read_head(uri))) if counts else None
-
-
-def _profile(counts: Dict[str, int], samples: List[str],
-             opener: Callable[[str], BinaryIO]) -> Optional[DataProfile]:
-    """Reads only image headers (PIL opens lazily) of the sampled files."""
-    from PIL import Image
-
-    from imgpipe_components.storage import StorageError
-
-    unreadable = (OSError, ValueError, SyntaxError, StorageError,
-                  Image.DecompressionBombError)
-    sides, channels = [], 1
-    for path in samples:
-        try:
-            with opener(path) as handle, Image.open(handle) as image:
-                sides.append(max(image.size))
-                if image.mode not in GREY_MODES:
-                    channels = 3
-        except unreadable:
-            continue   # skipped here; ExampleGen quarantines it with the reason
-    if not sides:
-        return None
-    return DataProfile(images=sum(counts.values()), classes=len(counts),
-                       side=int(statistics.median(sides)), channels=channels)
-
-
-def _sample(names: List[str], suffixes: Tuple[str, ...]) -> List[str]:
-    """Up to SAMPLE_PER_CLASS image names, evenly spread over the sorted
-    names (not just the first few, which often share a source)."""
-    names = sorted(name for name in names if name.lower().endswith(suffixes))
-    step = max(1, len(names) // SAMPLE_PER_CLASS)
-    return names[::step][:SAMPLE_PER_CLASS]
-
-
-def detect_hardware() -> Hardware:
-    """GPUs as the NVIDIA driver shows them, without importing TensorFlow
-    (seconds of start-up); CUDA_VISIBLE_DEVICES="" or "-1" hides them, as
-    it does for TensorFlow."""
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    gpus = len([name for name in _dev_entries() if name[6:].isdigit()])
-    if visible is not None:
-        ids = [v for v in visible.split(",") if v.strip() not in ("", "-1")]
-        gpus = min(gpus, len(ids))
-    if gpus and not shutil.which("nvidia-smi") and not os.path.exists(
-            "/proc/driver/nvidia"):
-        gpus = 0
-    return Hardware(gpus=gpus, cpus=os.cpu_count() or 1)
-
-
-def _dev_entries() -> List[str]:
-    try:
-        return [name for name in os.listdir("/dev")
-                if name.startswith("nvidia")]
-    except OSError:
-        return []
-
-
 def choose(profile: Optional[DataProfile], hardware: Hardware,
            explicit: Dict[str, object],
            given_where: str = "set on the command line") -> Choice:
@@ -177,9 +85,10 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
     value the user gave, `given_where`) always wins."""
     device = "gpu" if hardware.gpus else "cpu"
     chosen: Dict[str, Tuple[object, str]] = {}
-    chosen.update(_input_size(profile, device))
+    chosen.update(_input_size(profile, device, hardware.cpus))
     size = explicit.get("image_size") or chosen["image_size"][0]
-    chosen.update(_regime(profile, hardware, int(size)))
+    chosen.update(_regime(profile, hardware, int(size),
+                          explicit.get("copies")))
     reasons = []
     for name, (value, why) in chosen.items():
         if name in explicit and explicit[name] is not None:
@@ -190,19 +99,31 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
                   reasons=tuple(reasons))
 
 
-def _input_size(profile: Optional[DataProfile], device: str) -> dict:
+def _few_photos(profile: Optional[DataProfile], cpus: int) -> bool:
+    """A small set of images larger than the grey-digit sizes the other
+    CPU rules were measured on."""
+    return profile is not None and profile.side > 2 * MIN_INPUT_SIDE and \
+        profile.images <= FEW_PHOTOS_PER_2_CPUS * max(1, cpus // 2)
+
+
+def _input_size(profile: Optional[DataProfile], device: str,
+                cpus: int) -> dict:
     if profile is None:
         return {"image_size": (32, "no image headers could be sampled "
                                    "(not a class-folder tree): generic 32"),
                 "channels": (1, "no image headers sampled: grey")}
     cap = MAX_INPUT_SIDE[device]
+    if device == "cpu" and _few_photos(profile, cpus):
+        cap = FEW_PHOTOS_SIDE
     side = profile.side
     if side < MIN_INPUT_SIDE:
         size, why = MIN_INPUT_SIDE, (
             f"images are {side} px; the convolution stack needs at least "
             f"{MIN_INPUT_SIDE} (and 16 measured best on the 8x8 digits)")
     elif side > cap:
-        size, why = cap, (f"images are {side} px; capped at {cap} on "
+        few = (f" for {profile.images} photos" if cap == FEW_PHOTOS_SIDE
+               else "")
+        size, why = cap, (f"images are {side} px; capped at {cap}{few} on "
                           f"{device.upper()}: cost grows with pixels")
     else:
         size, why = side, f"the images' own size ({side} px): no upscaling"
@@ -219,7 +140,7 @@ def _pixel_share(size: int) -> float:
 
 
 def _regime(profile: Optional[DataProfile], hardware: Hardware,
-            size: int) -> dict:
+            size: int, copies_given: Optional[object] = None) -> dict:
     images = profile.images if profile else 0
     if hardware.gpus:
         copies = 1 if images <= GPU_COPIES_UP_TO else 0
@@ -232,9 +153,11 @@ def _regime(profile: Optional[DataProfile], hardware: Hardware,
                 "copies": (copies, f"{images} images on {where}: "
                            + ("one augmented copy each" if copies else
                               "enough real variety, no offline copies"))}
+    where = f"{hardware.cpus} CPU cores, no GPU"
+    if _few_photos(profile, hardware.cpus):
+        return _few_photos_regime(images, size, where, copies_given)
     small = int(SMALL_DATA_IMAGES_PER_2_CPUS * max(1, hardware.cpus // 2)
                 * _pixel_share(size))
-    where = f"{hardware.cpus} CPU cores, no GPU"
     at_size = "" if size <= MIN_INPUT_SIDE else f" at {size}x{size}"
     if images <= small:
         copies = 1
@@ -245,24 +168,48 @@ def _regime(profile: Optional[DataProfile], hardware: Hardware,
         return {"architecture": ("residual_cnn", f"{images} images <= "
                                  f"{small}{at_size} on {where}: the stronger "
                                  "model is affordable and needed to be exact"),
-                "epochs": (epochs, f"small data set: about {passes:,} image "
-                           f"passes{at_size} in all ({low} to {high} epochs; "
-                           f"{SMALL_DATA_PASSES:,} at 16x16 measured enough)"),
+                "epochs": (epochs, f"small data set: {epochs} epochs of "
+                           f"{passes_per_epoch:,} image passes{at_size} (a "
+                           f"budget of {passes:,}, {low} to {high} epochs; "
+                           f"{SMALL_DATA_PASSES:,} at 16x16 were enough on "
+                           "the digits)"),
                 "batch_size": (32, "small data set: more updates per epoch"),
                 "copies": (copies, "small data set: one augmented copy per "
                            "train image adds variety")}
     epochs = max(MIN_EPOCHS, min(10, math.ceil(IMAGE_PASSES / images)))
+    passes = round(images * TRAIN_SHARE) * epochs
     return {"architecture": ("small_cnn", f"{images} images > {small}"
                              f"{at_size} on {where}: the classic small CNN "
                              "gives the most accuracy per second"),
-            "epochs": (epochs, f"{images} images: about {IMAGE_PASSES:,} "
-                       "image passes in all (at least "
-                       f"{MIN_EPOCHS} epochs) reach the plain 10-epoch "
-                       "script's accuracy with a cosine schedule"),
+            "epochs": (epochs, f"{images} images: {epochs} epochs, about "
+                       f"{passes:,} image passes (a budget of "
+                       f"{IMAGE_PASSES:,}, {MIN_EPOCHS} to 10 epochs) "
+                       "reach the plain 10-epoch script's accuracy with a "
+                       "cosine schedule"),
             "batch_size": (32, "on CPU, batch 32 converges in fewest "
                            "seconds for the small CNN"),
             "copies": (0, f"{images} real images: augmented copies would "
                        "double the training time for little gain")}
+
+
+def _few_photos_regime(images: int, size: int, where: str,
+                       copies_given: Optional[object]) -> dict:
+    """Epochs follow the copies actually used (`copies_given` wins)."""
+    copies = FEW_PHOTOS_COPIES if copies_given is None else int(copies_given)
+    per_epoch = max(1, round(images * TRAIN_SHARE) * (1 + copies))
+    low, high = FEW_PHOTOS_EPOCHS
+    epochs = max(low, min(high, math.ceil(FEW_PHOTOS_PASSES / per_epoch)))
+    return {"architecture": ("small_cnn", f"{images} photos on {where}: "
+                             "the classic small CNN; the residual CNN "
+                             "overfits so few and costs several times more"),
+            "epochs": (epochs, f"{epochs} epochs of {per_epoch:,} image "
+                       f"passes ({copies} augmented copies included) at "
+                       f"{size}x{size}: a budget of {FEW_PHOTOS_PASSES:,}, "
+                       f"{low} to {high} epochs"),
+            "batch_size": (32, "small data set: more updates per epoch"),
+            "copies": (copies, f"{images} photos: {copies} augmented copies "
+                       "of each train image add the variety a few hundred "
+                       "photos lack")}
 
 
 def apply(config, choice: Choice):

@@ -133,7 +133,7 @@ def test_a_bucket_is_profiled_from_ranged_header_reads(gcs_emulator, uploaded):
     counts from the listing, sizes and colour from the first bytes of a
     sample (an empty and a broken file are skipped, not fatal)."""
     from imgpipe.config import PipelineConfig
-    from imgpipe.auto_settings import DataProfile
+    from imgpipe.data_profile import DataProfile
     from imgpipe.runners.kubeflow.auto_settings import data_profile
 
     head = storage.read_bytes("gs://images/sets/pets/cat/000.png", FAST_RETRY,

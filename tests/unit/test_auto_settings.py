@@ -7,7 +7,9 @@ import sys
 import pytest
 
 from imgpipe import auto_settings
-from imgpipe.auto_settings import DataProfile, Hardware, choose
+from imgpipe import data_profile
+from imgpipe.auto_settings import choose
+from imgpipe.data_profile import DataProfile, Hardware
 from tests.unit.images import png_bytes
 
 CPU2 = Hardware(gpus=0, cpus=2)
@@ -71,22 +73,36 @@ def test_more_cores_keep_the_stronger_model_for_more_images():
         "residual_cnn"
 
 
-def test_larger_inputs_shrink_the_small_data_regime_and_its_passes():
-    """The small-data rules were measured at 16x16; a pass over a 96x96
-    photo costs 36 times as much, so a few hundred photos get the fast
-    regime and a hundred get the floor of epochs, not 30."""
+def test_a_few_hundred_photos_get_the_measured_photo_regime():
+    """Copies, more epochs and a smaller input: the rules measured on small
+    colour photo sets (benchmarks/results/small_photos.md), with reasons
+    whose numbers are those of this data."""
     few_photos = DataProfile(images=360, classes=3, side=240, channels=3)
     choice = choose(few_photos, CPU2, {})
     assert (choice.image_size, choice.architecture, choice.copies) == (
-        96, "small_cnn", 0)
-    assert choice.epochs <= 10
-    hundred = choose(DataProfile(100, 3, 240, 3), CPU2, {})
-    assert (hundred.architecture, hundred.epochs) == (
-        "residual_cnn", auto_settings.SMALL_DATA_EPOCHS[0])
-    assert "at 96x96" in " ".join(hundred.reasons)
+        auto_settings.FEW_PHOTOS_SIDE, "small_cnn",
+        auto_settings.FEW_PHOTOS_COPIES)
+    low, high = auto_settings.FEW_PHOTOS_EPOCHS
+    assert low < choice.epochs <= high
+    per_epoch = round(360 * auto_settings.TRAIN_SHARE) * 3
+    assert f"{choice.epochs} epochs of {per_epoch:,} image passes" in \
+        " ".join(choice.reasons)
+    # More photos: fewer epochs, never below the floor.
+    more = choose(DataProfile(1500, 3, 240, 3), CPU2, {})
+    assert more.epochs == low
+    # Grey digits and larger photo sets keep their own rules.
+    assert choose(DIGITS, CPU2, {}).copies == 1
+    assert choose(DataProfile(5000, 5, 240, 3), CPU2, {}).copies == 0
     # An explicit input size is what the cost is judged at.
-    assert choose(few_photos, CPU2, {"image_size": 16}).architecture == \
-        "residual_cnn"
+    assert choose(few_photos, CPU2, {"image_size": 96}).image_size == 96
+
+
+def test_every_epoch_reason_states_the_passes_it_chose():
+    for profile in (DIGITS, GREY_10K, DataProfile(2500, 4, 149, 3)):
+        choice = choose(profile, CPU2, {})
+        reason = next(r for r in choice.reasons if r.startswith("epochs"))
+        assert "passes" in reason
+        assert "60,000 image passes in all" not in reason
 
 
 def test_explicit_options_win_and_say_so():
@@ -109,7 +125,7 @@ def test_profile_reads_headers_of_a_sample(tmp_path):
         for index in range(3):
             (folder / f"{index}.png").write_bytes(png_bytes(size, mode))
     (tmp_path / "a" / "broken.png").write_bytes(b"not an image")
-    profile = auto_settings.profile_folder(tmp_path, {"a": 4, "b": 3},
+    profile = data_profile.profile_folder(tmp_path, {"a": 4, "b": 3},
                                            (".png",))
     assert profile == DataProfile(images=7, classes=2, side=29, channels=3)
 
@@ -134,23 +150,23 @@ def test_a_listing_is_profiled_from_the_first_bytes_of_a_sample(tmp_path):
     def head(uri):
         reads.append(uri)
         return files.read_bytes(uri, limit=64)
-    profile = auto_settings.profile_listing(files.list_tree(str(tmp_path)),
+    profile = data_profile.profile_listing(files.list_tree(str(tmp_path)),
                                             (".png",), head)
     assert profile == DataProfile(images=18, classes=2, side=40, channels=3)
-    assert len(reads) <= 2 * auto_settings.SAMPLE_PER_CLASS
-    assert auto_settings.profile_listing(
+    assert len(reads) <= 2 * data_profile.SAMPLE_PER_CLASS
+    assert data_profile.profile_listing(
         files.list_tree(str(tmp_path / "cat" / "nested")), (".png",),
         head) is None
 
 
 def test_hidden_gpus_are_not_counted(monkeypatch):
-    monkeypatch.setattr(auto_settings, "_dev_entries",
+    monkeypatch.setattr(data_profile, "_dev_entries",
                         lambda: ["nvidia0", "nvidiactl"])
-    monkeypatch.setattr(auto_settings.shutil, "which", lambda _: "/bin/x")
+    monkeypatch.setattr(data_profile.shutil, "which", lambda _: "/bin/x")
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "-1")
-    assert auto_settings.detect_hardware().gpus == 0
+    assert data_profile.detect_hardware().gpus == 0
     monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
-    assert auto_settings.detect_hardware().gpus == 1
+    assert data_profile.detect_hardware().gpus == 1
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -136,7 +136,7 @@ def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
     reasons; and the time budget in seconds (0 = none)."""
     from imgpipe_components.image_example_gen.image_records import \
         IMAGE_EXTENSIONS
-    from imgpipe import auto_settings
+    from imgpipe import auto_settings, data_profile
 
     budget_s = 0.0
     if train_budget is not None:
@@ -148,10 +148,10 @@ def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
             fail(f"--epochs {explicit['epochs']} and --train-budget "
                   f"{train_budget} disagree: give one of them.", 2)
         explicit["epochs"] = explicit["epochs"] or budget_epochs
-    profile = (auto_settings.profile_folder(data, counts,
+    profile = (data_profile.profile_folder(data, counts,
                                             tuple(IMAGE_EXTENSIONS))
                if counts else None)
-    choice = auto_settings.choose(profile, auto_settings.detect_hardware(),
+    choice = auto_settings.choose(profile, data_profile.detect_hardware(),
                                   explicit)
     console.print("Settings (from the data and this machine; any option "
                   "overrides):")

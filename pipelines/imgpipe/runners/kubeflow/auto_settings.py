@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 from imgpipe.config import PipelineConfig
 from imgpipe import auto_settings
-from imgpipe.auto_settings import DataProfile, Hardware
+from imgpipe.data_profile import DataProfile, Hardware, profile_listing
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 # Enough for the header of a PNG, GIF or BMP, and of a JPEG with its EXIF
@@ -43,7 +43,7 @@ def data_profile(data_root: str, ingest) -> Tuple[Optional[DataProfile], str]:
                                                  listing.dirs).folder)
     except (StorageError, ValueError) as error:
         return None, str(error)
-    profile = auto_settings.profile_listing(
+    profile = profile_listing(
         listing, tuple(IMAGE_EXTENSIONS),
         lambda uri: files.read_bytes(uri, retry, limit=HEADER_BYTES))
     if profile is None:
