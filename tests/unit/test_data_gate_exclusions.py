@@ -68,8 +68,9 @@ def test_each_exclusion_says_why(defective):
     assert reasons["1/1.png"] == \
         "label conflict: same content as 0/2.png in class 0"
     # Leakage: the eval copy goes, the train copy stays.
-    assert reasons["2/5.png"] == ("train/eval leakage: same content as "
-                                  "2/6.png in train; the eval copy is excluded")
+    assert reasons["2/5.png"] == (
+        "train/eval leakage: same content as 2/6.png in train; the eval copy "
+        "is excluded")
 
 
 def test_data_docs_read_offline(defective):

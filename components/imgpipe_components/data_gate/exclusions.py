@@ -18,6 +18,14 @@ import pandas as pd
 from imgpipe_components.data_gate import suite
 
 EXCLUDED_FILE = "excluded.jsonl"
+# Each check's reason in a few words, for counts by reason.
+KINDS = {"format": "format not allowed", "height": "size out of bounds",
+         "width": "size out of bounds", "channels": "channels not allowed",
+         "label_name": "label outside the vocabulary",
+         "label": "label outside the vocabulary",
+         "label_conflict": "label conflict",
+         "leaked_into_eval": "train/eval leakage (eval copy)",
+         "duplicate_of": "duplicate in its class"}
 
 
 def _number(value) -> str:
@@ -28,8 +36,8 @@ def _number(value) -> str:
 def reason(column: str, value, kwargs: dict) -> str:
     """What is wrong with one image, with its value and the bound."""
     if column in ("height", "width"):
-        return (f"{column} {_number(value)} px outside "
-                f"{_number(kwargs['min_value'])}..{_number(kwargs['max_value'])} "
+        low, high = _number(kwargs["min_value"]), _number(kwargs["max_value"])
+        return (f"{column} {_number(value)} px outside {low}..{high} "
                 "(data_gate.min_side, data_gate.max_side)")
     if column == "format":
         return (f"format {value!r} not one of {', '.join(kwargs['value_set'])}"
@@ -73,8 +81,9 @@ def from_outcomes(outcomes: List[suite.Outcome], table: pd.DataFrame
 
 
 def by_reason(records: List[dict]) -> Dict[str, int]:
-    """{check: count}, largest first: the summary's breakdown."""
-    counts = pd.Series([r["check"] for r in records], dtype=object)
+    """{reason in a few words: count}, largest first."""
+    counts = pd.Series([KINDS.get(r["check"], r["check"]) for r in records],
+                       dtype=object)
     return {str(k): int(v) for k, v in counts.value_counts().items()}
 
 

@@ -104,8 +104,9 @@ def raise_if_failed(verdict: Verdict, report_dir: str) -> None:
     lines = [f"The data gate stopped the run before training: "
              f"{len(verdict.critical_failures)} critical check(s) failed and "
              f"{len(verdict.schema_anomalies)} schema anomaly(ies) found "
-             f"over {verdict.images} images ({verdict.quarantined} quarantined,"
-             f" {len(verdict.excluded)} excluded or to exclude)."]
+             f"over {verdict.images} images ({verdict.quarantined} "
+             f"quarantined, {len(verdict.excluded)} excluded or to "
+             "exclude)."]
     for finding in verdict.critical_failures:
         title = suite.TITLES.get(finding.column)
         lines.append(f"  - {finding.expectation} on '{finding.column}'"

@@ -94,7 +94,8 @@ def _same_content(table: pd.DataFrame) -> None:
     for column in ("label_conflict", "duplicate_of", "leaked_into_eval"):
         table[column] = None
     ingested = table[table["decodable"] == 1]
-    classes = ingested.groupby("content_hash")["label_name"].transform("nunique")
+    classes = ingested.groupby("content_hash")["label_name"] \
+        .transform("nunique")
     for _, group in ingested[classes > 1].groupby("content_hash"):
         for index, name in group["label_name"].items():
             others = group[group["label_name"] != name]

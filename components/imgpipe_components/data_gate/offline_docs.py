@@ -40,7 +40,10 @@ button { display: none; }  /* every button needs the dropped scripts */
 .offline-note { color: #666; font-size: 90%; }
 </style>"""
 NOTE = ("<p class='offline-note'>Data Docs of the image data gate, "
-        "rewritten to read offline (no scripts or web assets).</p>")
+        "rewritten to read offline (no scripts or web assets). A suite "
+        "shows Failed when any expectation failed, warnings included; "
+        "report.json next to this folder says whether the run stopped and "
+        "excluded.jsonl which images were left out and why.</p>")
 _TABLE_CALL = re.compile(
     r"\$\('#(?P<id>[^']+)'\)\.bootstrapTable\(\s*Object\.assign\(\s*\{\s*"
     r"columns: (?P<columns>\[.*?\]),\s*data: (?P<data>\[.*?\]),\s*toolbar:",

@@ -104,9 +104,11 @@ def image_suite(config: DataGateConfig, class_names: List[str]):
             column="decodable", value_set=[1], mostly=0.95), CRITICAL),
     ]
     for make, kwargs in excluding:
-        setting, tolerance = ((DUPLICATE_SETTING, config.max_duplicate_fraction)
-                              if kwargs["column"] == "duplicate_of" else
-                              (EXCLUDED_SETTING, config.max_excluded_fraction))
+        if kwargs["column"] == "duplicate_of":
+            setting, tolerance = (DUPLICATE_SETTING,
+                                  config.max_duplicate_fraction)
+        else:
+            setting, tolerance = EXCLUDED_SETTING, config.max_excluded_fraction
         checks.append((make(
             **kwargs, mostly=1 - tolerance, row_condition=_ingested(),
             meta={"setting": setting},
