@@ -1,4 +1,5 @@
-"""The end-of-run summary: accuracy, the blessing decision and why, the push."""
+"""The end-of-run summary: the data (read, quarantined, excluded), accuracy,
+the blessing decision and why, the push."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,6 +8,8 @@ from typing import List, Optional
 from imgpipe_components.evaluate.names import BASELINE_RESOLVER_ID
 from imgpipe.config import PipelineConfig
 from imgpipe_components.push.names import PROMOTION_PROPERTY
+from imgpipe.runners.local.data_summary import (DataSummary,
+                                                build_data_summary)
 from imgpipe.runners.local.run_record import NodeRun
 
 
@@ -25,6 +28,7 @@ class RunSummary:
     report_uri: Optional[str] = None    # ModelReport's report.html folder
     promotion: Optional[str] = None     # the Pusher's auto-promote outcome
     baseline_model_uri: Optional[str] = None   # the model in service compared
+    data: Optional[DataSummary] = None  # read, quarantined, excluded
 
     @property
     def executed(self) -> int:
@@ -103,4 +107,7 @@ def build_summary(config: PipelineConfig, run_id: str,
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
                       pushed_version, pushed_path, evaluation_uri, report,
                       promotion, _input_uri(nodes, "Evaluator",
-                                            "baseline_model"))
+                                            "baseline_model"),
+                      data=build_data_summary(
+                          _uri(nodes, "ImageExampleGen", "examples"),
+                          _uri(nodes, "DataGate", "report")))
