@@ -155,15 +155,18 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
         custom_config=train_config)
     baseline = overrides.baseline_model(trainer.outputs["model"],
                                         locations.serving_dir)
+    # Everything after the gate reads Augment's output, which leaves out the
+    # images the gate excluded (its eval split is the real images only).
+    examples = augment.outputs["augmented_examples"]
     evaluator = Evaluator(
-        examples=example_gen.outputs["examples"],
+        examples=examples,
         example_splits=["eval"],
         model=trainer.outputs["model"],
         baseline_model=baseline.outputs["model"],
         eval_config=build_eval_config(config.evaluation))
     edge = (EdgeExport(
         model=trainer.outputs["model"],
-        examples=example_gen.outputs["examples"],
+        examples=examples,
         edge_config=to_json(config.edge))
         if config.edge.enabled else None)
     model_report = ModelReport(
@@ -171,7 +174,7 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
         blessing=evaluator.outputs["blessing"],
         model_run=trainer.outputs["model_run"],
         model=trainer.outputs["model"],
-        examples=example_gen.outputs["examples"],
+        examples=examples,
         edge_models=edge.outputs["edge_models"] if edge else None)
     # The report is an input of the push: it lands in the version's
     # assets.extra/ before the version becomes visible.

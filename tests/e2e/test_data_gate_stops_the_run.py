@@ -1,4 +1,5 @@
-"""Bad data stops the pipeline before augmentation and training."""
+"""Bad data beyond the gate's tolerance stops the pipeline before
+augmentation and training."""
 from __future__ import annotations
 
 import shutil
@@ -19,8 +20,9 @@ def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
 
     data = tmp_path / "leaky"
     shutil.copytree(digits_subset, data)
-    for image in sorted((data / "4").iterdir())[:30]:
-        # Same bytes under another name: hashed into either split.
+    for image in sorted((data / "4").iterdir()):
+        # Same bytes under another name, hashed into either split: 60 copies
+        # of 660 images, duplicates (over 5 %) or train/eval leaks (over 1 %).
         shutil.copy(image, image.with_name(f"copy-{image.name}"))
     layout = LocalLayout(data, tmp_path / "out")
 
@@ -29,6 +31,9 @@ def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
 
     message = str(stopped.value)
     assert "leaked_into_eval" in message and "4/" in message
+    assert "over the tolerance of 1.00%" in message
+    assert "raise data_gate.max_excluded_fraction" in message
+    assert "raise data_gate.max_duplicate_fraction" in message
     assert "data_docs/index.html" in message
     store = run_record.open_store(layout.metadata_path)
     run_id = run_record.latest_run(store, small_config.pipeline_name)

@@ -1,11 +1,12 @@
 """The suite's bounds added for ingestion: per-class counts, imbalance,
-channels, every class present. One GX run over a table that breaks each."""
+channels, every class present. One gate check over a table that breaks
+each."""
 from __future__ import annotations
 
 import pandas as pd
 import pytest
 
-from imgpipe_components.data_gate import metadata_table, suite
+from imgpipe_components.data_gate import gate, metadata_table, suite
 from imgpipe_components.data_gate.settings import DataGateConfig
 
 VOCABULARY = ["cat", "dog", "owl", "yak"]    # yak has no images
@@ -28,8 +29,8 @@ def failed(tmp_path_factory):
     config = DataGateConfig(min_rows=10, min_per_class=2, max_per_class=25,
                             max_class_imbalance=5, imbalance_is_critical=True,
                             allowed_channels=(1, 3))
-    findings = suite.validate(table, config, VOCABULARY,
-                              str(tmp_path_factory.mktemp("docs")))
+    findings, _ = gate.check_table(table, config, VOCABULARY,
+                                   str(tmp_path_factory.mktemp("docs")))
     return {f.column: f for f in findings if not f.success}
 
 
@@ -45,8 +46,11 @@ def test_imbalance_can_be_made_critical(failed):
     assert finding.severity == suite.CRITICAL    # 30 / 4 > 5
 
 
-def test_channels_outside_the_allowed_set_are_critical(failed):
+def test_channels_outside_the_allowed_set_over_the_tolerance(failed):
+    # One image of 40 (2.5 %) is more than the 1 % the gate may exclude.
     assert failed["channels"].example_ids == ["owl/3.png"]
+    assert failed["channels"].severity == suite.CRITICAL
+    assert failed["excluded"].example_ids == ["owl/3.png"]
 
 
 def test_a_vocabulary_class_without_images_is_critical(failed):
@@ -57,4 +61,4 @@ def test_a_vocabulary_class_without_images_is_critical(failed):
 
 def test_nothing_else_failed(failed):
     assert set(failed) == {"class_count", "class_count_over_smallest",
-                           "channels", "label_name"}
+                           "channels", "label_name", "excluded"}

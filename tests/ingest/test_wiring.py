@@ -56,3 +56,22 @@ def test_splits_follow_the_configured_ratio_and_repeat_exactly(tmp_path):
     assert 0.35 < list(assignment[0].values()).count("eval") / 120 < 0.65
     default = run_example_gen(data, tmp_path / "default")
     assert 0.1 < (default.rows.split == "eval").mean() < 0.3
+
+
+def test_after_the_gate_every_step_reads_augments_examples(tmp_path):
+    """Augment leaves out the images the data gate excluded: training,
+    evaluation, the edge export and the model report read its output."""
+    from imgpipe.config import EdgeConfig
+    from imgpipe.pipeline import create_pipeline
+    data = builders.class_tree(tmp_path / "data", {"a": 2, "b": 2})
+    config = PipelineConfig(edge=EdgeConfig(enabled=True))
+    nodes = {node.id: node for node in create_pipeline(
+        config, LocalLayout(data, tmp_path / "out").locations("digits"))
+        .components}
+    assert nodes["Augment"].inputs["data_gate_report"] \
+        .producer_component_id == "DataGate"
+    for consumer in ("Transform", "Trainer", "Evaluator", "EdgeExport",
+                     "ModelReport"):
+        channel = nodes[consumer].inputs["examples"]
+        assert (channel.producer_component_id, channel.output_key) == \
+            ("Augment", "augmented_examples"), consumer

@@ -19,7 +19,10 @@ PASSED = {"images": 30, "quarantined": 1, "critical_failures": [],
                         "success": False, "unexpected_count": 2,
                         "example_ids": ["cat/7.png", "dog/<b>.png"]}],
           "schema_anomalies": [],
-          "data_docs": "gs://r/DataGate/data_docs/index.html"}
+          "data_docs": "gs://r/DataGate/data_docs/index.html",
+          "excluded": [{"image_id": "cat/1.png", "class": "cat",
+                        "reason": "height 1 px outside 8..4096",
+                        "check": "height"}]}
 
 
 HISTORY = {"accuracy": [0.5, 0.9], "val_accuracy": [0.6, 0.95],
@@ -96,6 +99,7 @@ def test_gate_markdown_lists_findings_and_where_the_data_docs_are():
     from imgpipe_components.ui_report.component import gate_markdown
     text = gate_markdown(PASSED)
     assert text.startswith("### Data gate: passed")
+    assert "1 quarantined at ingestion, 1 excluded by the gate" in text
     assert "| expect_column_values_to_be_between | width | warning | 2 |" in text
     assert PASSED["data_docs"] in text
 

@@ -24,7 +24,8 @@ def metadata(per_class: int = 10, overrides=None) -> pd.DataFrame:
 
 
 def failures(table, tmp_path, config=DataGateConfig()):
-    findings = suite.validate(table, config, CLASSES, str(tmp_path / "docs"))
+    findings, _ = gate.check_table(table, config, CLASSES,
+                                   str(tmp_path / "docs"))
     return {(f.column, f.severity): f for f in findings if not f.success}
 
 
@@ -32,21 +33,23 @@ def failures(table, tmp_path, config=DataGateConfig()):
 def clean_result(tmp_path_factory):
     docs = tmp_path_factory.mktemp("docs")
     table = metadata_table.build_table([metadata()], [])
-    return suite.validate(table, DataGateConfig(), CLASSES, str(docs)), docs
+    return gate.check_table(table, DataGateConfig(), CLASSES, str(docs)), docs
 
 
 def test_clean_data_passes_and_writes_data_docs(clean_result):
-    findings, docs = clean_result
+    (findings, excluded), docs = clean_result
     assert findings and all(f.success for f in findings)
+    assert excluded == []
     assert (docs / "index.html").exists()
 
 
-def test_leakage_between_train_and_eval_is_critical(tmp_path):
+def test_leakage_over_the_tolerance_is_critical(tmp_path):
     table = metadata_table.build_table(
         [metadata(overrides={(1, "content_hash"): "hash-0-0"})], [])  # 0/1 train
-    failed = failures(table, tmp_path)
+    failed = failures(table, tmp_path)       # 1 of 30 images: over 1 %
     leak = failed[("leaked_into_eval", suite.CRITICAL)]
     assert leak.example_ids == ["0/0.png"]
+    assert leak.setting == "data_gate.max_excluded_fraction"
 
 
 def test_unknown_label_and_bad_format_are_reported_with_ids(tmp_path):
@@ -85,5 +88,6 @@ def test_a_failed_verdict_raises_a_message_a_person_can_act_on():
         gate.raise_if_failed(verdict, "/r")
     message = str(raised.value)
     for expected in ("leaked_into_eval", "2 image(s)", "a/1.png",
-                     "TFDV anomaly eval/label", "/r/data_docs/index.html"):
+                     "TFDV anomaly eval/label", "/r/data_docs/index.html",
+                     "/r/excluded.jsonl"):
         assert expected in message

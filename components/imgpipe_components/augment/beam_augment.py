@@ -1,14 +1,15 @@
 """The Beam pipeline of the Augment component.
 
-Train split: every original example plus `copies` augmented ones. The eval
-split is not touched here (the component copies it), so the model is judged
-on real images only.
+Train split: every original example the data gate did not exclude, plus
+`copies` augmented ones. The eval split is never augmented, so the model is
+judged on real images only; it goes through here only to drop the excluded
+images (otherwise the component copies its files).
 """
 from __future__ import annotations
 
 import hashlib
 import os
-from typing import Dict, Iterator, Optional
+from typing import AbstractSet, Dict, Iterator, Optional
 
 import apache_beam as beam
 import tensorflow as tf
@@ -69,16 +70,39 @@ def augmented_copies(serialized: bytes, config: AugmentConfig, seed: int,
         yield copy.SerializeToString(deterministic=True)
 
 
+def _kept(serialized: bytes, excluded: AbstractSet[str]) -> bool:
+    return _bytes(tf.train.Example.FromString(serialized),
+                  "image_id").decode() not in excluded
+
+
+def read_kept(pipeline: beam.Pipeline, folder: str,
+              excluded: AbstractSet[str], name: str) -> beam.PCollection:
+    """The serialized examples of one split folder, less the excluded ids."""
+    records = pipeline | f"Read{name}" >> beam.io.ReadFromTFRecord(
+        os.path.join(folder, "*"))
+    if excluded:
+        records = records | f"Exclude{name}" >> beam.Filter(_kept, excluded)
+    return records
+
+
+def write(records: beam.PCollection, folder: str, name: str) -> None:
+    """Gzip TFRecord files in a split folder, as TFX's ExampleGen writes."""
+    _ = records | f"Write{name}" >> beam.io.WriteToTFRecord(
+        os.path.join(folder, "data_tfrecord"), file_name_suffix=".gz")
+
+
 def build(pipeline: beam.Pipeline, train_folder: str, output_folder: str,
-          config: AugmentConfig, seed: int) -> None:
+          config: AugmentConfig, seed: int,
+          excluded: AbstractSet[str] = frozenset()) -> None:
     """Reads the train split's files in `train_folder`, writes the originals
-    and their copies to `output_folder`."""
-    originals = pipeline | "ReadTrain" >> beam.io.ReadFromTFRecord(
-        os.path.join(train_folder, "*"))
-    counts = (originals
-              | "Labels" >> beam.Map(_label)
-              | "CountPerClass" >> beam.combiners.Count.PerElement())
-    train = originals | "Augment" >> beam.FlatMap(
-        augmented_copies, config, seed, counts=beam.pvalue.AsDict(counts))
-    _ = train | "WriteTrain" >> beam.io.WriteToTFRecord(
-        os.path.join(output_folder, "data_tfrecord"), file_name_suffix=".gz")
+    not in `excluded` and their copies to `output_folder`."""
+    originals = read_kept(pipeline, train_folder, excluded, "Train")
+    train = originals
+    if config.adds_images:
+        counts = (originals
+                  | "Labels" >> beam.Map(_label)
+                  | "CountPerClass" >> beam.combiners.Count.PerElement())
+        train = originals | "Augment" >> beam.FlatMap(
+            augmented_copies, config, seed,
+            counts=beam.pvalue.AsDict(counts))
+    write(train, output_folder, "Train")

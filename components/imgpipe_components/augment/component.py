@@ -1,9 +1,13 @@
 """Augment: adds deterministic augmented copies of the train split (Beam).
 
-It consumes the data gate's report, so it only runs on data that passed.
-The eval split, and the train split when there is nothing to add (no copies,
-no rebalancing: the default on large data sets), are copied file by file,
-byte-identical, without the start-up cost of a Beam job.
+It consumes the data gate's report, so it only runs on data that passed,
+and leaves out of both splits the images the gate excluded (the report's
+excluded.jsonl); downstream (Transform, Tuner, Trainer, Evaluator, edge
+export, model report) reads this output, so no excluded image is trained on
+or evaluated. A split with nothing to add and nothing to exclude (the eval
+split; the train split without copies or rebalancing, the default on large
+data sets) is copied file by file, byte-identical, without a Beam job; with
+exclusions it is filtered by Beam.
 """
 
 import apache_beam as beam
@@ -26,6 +30,7 @@ def Augment(examples: InputArtifact[Examples],
     from tfx.types import artifact_utils
 
     from imgpipe_components.augment import beam_augment
+    from imgpipe_components.data_gate import exclusions
     from imgpipe_components.class_names import LABELS_FILE
     from imgpipe_components.augment.settings import AugmentConfig
     from imgpipe_components.settings_codec import from_json
@@ -38,15 +43,23 @@ def Augment(examples: InputArtifact[Examples],
     def split(artifact, name: str) -> str:
         return artifact_utils.get_split_uri([artifact], name)
 
-    if config.adds_images:
+    excluded = exclusions.read_ids(data_gate_report.uri)
+    if config.adds_images or excluded:
         with beam_pipeline as pipeline:
             beam_augment.build(pipeline, split(examples, "train"),
                                split(augmented_examples, "train"), config,
-                               seed)
+                               seed, excluded)
+            if excluded:
+                beam_augment.write(beam_augment.read_kept(
+                    pipeline, split(examples, "eval"), excluded, "Eval"),
+                    split(augmented_examples, "eval"), "Eval")
     else:
         copy_folder(split(examples, "train"),
                     split(augmented_examples, "train"))
-    copy_folder(split(examples, "eval"), split(augmented_examples, "eval"))
+    if not excluded:
+        copy_folder(split(examples, "eval"), split(augmented_examples, "eval"))
+    augmented_examples.set_int_custom_property("excluded_count",
+                                               len(excluded))
     examples_utils.set_payload_format(augmented_examples,
                                       example_gen_pb2.FORMAT_TF_EXAMPLE)
     # The vocabulary travels with the examples it describes.

@@ -1,10 +1,14 @@
 """DataGate: the last stop for bad data before augmentation and training.
 
-Runs the Great Expectations suite (`suite.py`) over the per-image metadata
-and reads TFDV's anomalies from ExampleValidator. Critical failures raise
-`DataValidationError` after the report is written, which stops the run:
-nothing downstream (augmentation, Transform, Trainer) consumes the report
-artifact of a failed gate, so nothing trains on bad data.
+Runs the Great Expectations suites (`suite.py`) over the per-image metadata
+and reads TFDV's anomalies from ExampleValidator. An image with a per-image
+defect is excluded, not fatal: the report lists it with its reason
+(report.json `excluded`, and excluded.jsonl), and Augment leaves it out of
+both splits it writes. Critical failures (too many exclusions, data-set
+checks, schema anomalies) raise `DataValidationError` after the report is
+written, which stops the run: nothing downstream (augmentation, Transform,
+Trainer) consumes the report artifact of a failed gate, so nothing trains on
+bad data.
 """
 
 import dataclasses
@@ -31,7 +35,7 @@ def DataGate(examples: InputArtifact[Examples],
              gate_config: Parameter[str]) -> None:
     import tempfile
 
-    from imgpipe_components.data_gate import gate
+    from imgpipe_components.data_gate import exclusions, gate
     from imgpipe_components.data_gate.settings import DataGateConfig
     from imgpipe_components.settings_codec import from_json
 
@@ -50,6 +54,8 @@ def DataGate(examples: InputArtifact[Examples],
     report.set_int_custom_property("critical_failures",
                                    len(verdict.critical_failures))
     report.set_int_custom_property("warnings", len(verdict.warnings))
+    exclusions.write(verdict.excluded, report.uri)
+    report.set_int_custom_property("excluded_count", len(verdict.excluded))
     for column, value in verdict.drift.items():
         report.set_float_custom_property(column, value)
     gate.raise_if_failed(verdict, report.uri)

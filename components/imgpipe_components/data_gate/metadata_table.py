@@ -2,13 +2,14 @@
 
 One row per ingested image (train and eval) and one per quarantined file, so
 the suite sees everything that was offered to the pipeline. Derived columns
-(class counts, cross-split leakage, drift from the previous span) are
-computed here because GX expectations are per-column: this keeps each check a
-plain, readable expectation.
+(shared content: label conflicts, duplicates, cross-split leakage; drift from
+the previous span; class counts after the exclusions) are computed here
+because GX expectations are per-column: this keeps each check a plain,
+readable expectation.
 """
 from __future__ import annotations
 
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 import pandas as pd
 
@@ -69,21 +70,64 @@ def build_table(splits: Iterable[pd.DataFrame], quarantined: List[dict],
     table = pd.concat([images, rejected], ignore_index=True)
     if "quarantine_reason" not in table:
         table["quarantine_reason"] = None
-
-    ingested = table["decodable"] == 1
-    counts = table[ingested].groupby("label_name")["image_id"].transform("count")
-    table["class_count"] = counts.reindex(table.index)
-    smallest = counts.min() if len(counts) else 1
-    table["class_count_over_smallest"] = table["class_count"] / max(smallest, 1)
-
-    train_hashes = set(table.loc[table["split"] == "train", "content_hash"])
-    table["leaked_into_eval"] = (
-        (table["split"] == "eval") & table["content_hash"].isin(train_hashes))
+    _same_content(table)
     if reference:
+        ingested = table["decodable"] == 1
         for column, value in drift.measure(images,
                                            pd.DataFrame(reference)).items():
             # The same value on every ingested row: GX bounds its maximum.
             table[column] = pd.Series(value, index=table.index).where(ingested)
+    return table
+
+
+def _same_content(table: pd.DataFrame) -> None:
+    """Columns naming, for an image whose content (`content_hash`) another
+    image shares, the others; empty (None) for every other row:
+
+    * `label_conflict`: the content is under more than one class; every
+      copy names the copies in the other classes.
+    * `duplicate_of` / `leaked_into_eval`: the content is in one class only.
+      One copy is kept (a train copy if there is one, then the first by id);
+      the others name it, as `leaked_into_eval` when they sit in eval and the
+      kept copy in train, as `duplicate_of` otherwise.
+    """
+    for column in ("label_conflict", "duplicate_of", "leaked_into_eval"):
+        table[column] = None
+    ingested = table[table["decodable"] == 1]
+    classes = ingested.groupby("content_hash")["label_name"] \
+        .transform("nunique")
+    for _, group in ingested[classes > 1].groupby("content_hash"):
+        for index, name in group["label_name"].items():
+            others = group[group["label_name"] != name]
+            table.at[index, "label_conflict"] = "; ".join(
+                f"{', '.join(sorted(ids))} in class {other}"
+                for other, ids in others.groupby("label_name")["image_id"])
+    single = ingested[classes == 1]
+    ordered = single.assign(_eval_first=single["split"] != "train") \
+        .sort_values(["_eval_first", "image_id"])
+    kept = ordered.groupby("content_hash")[["image_id", "split"]] \
+        .transform("first")
+    copy = ordered["image_id"] != kept["image_id"]
+    leak = copy & (ordered["split"] == "eval") & (kept["split"] == "train")
+    table["duplicate_of"] = kept["image_id"].where(copy & ~leak)
+    table["leaked_into_eval"] = kept["image_id"].where(leak)
+
+
+def after_exclusion(table: pd.DataFrame, excluded: Dict[str, str]
+                    ) -> pd.DataFrame:
+    """The table for the data-set checks, given {image_id: check} of the
+    excluded images: `kept` (1 for an ingested image not excluded),
+    `excluded` (1 for an image excluded for a defect; a redundant copy in its
+    own class is not counted) and the class counts over the kept images."""
+    table = table.copy()
+    check = table["image_id"].map(excluded)
+    table["kept"] = ((table["decodable"] == 1) & check.isna()).astype(int)
+    table["excluded"] = (check.notna() & (check != "duplicate_of")).astype(int)
+    kept = table["kept"] == 1
+    counts = table[kept].groupby("label_name")["image_id"].transform("count")
+    table["class_count"] = counts.reindex(table.index)
+    smallest = counts.min() if len(counts) else 1
+    table["class_count_over_smallest"] = table["class_count"] / max(smallest, 1)
     return table
 
 

@@ -29,6 +29,15 @@ class DataGateConfig:
     drift_is_critical: bool = True
     # A curated schema (schema.pbtxt) for ImportSchemaGen; "" = SchemaGen infers.
     accepted_schema: str = ""
+    # Per-image defects (size, format, channels, label, label conflict,
+    # train/eval leakage) exclude the image instead of stopping the run, as
+    # long as each check, and all of them together, exclude at most this
+    # share of the ingested images; above it the gate stops the run.
+    max_excluded_fraction: float = 0.01
+    # Redundant copies of an image in its own class: one is kept, the others
+    # excluded. Their own bound, outside the one above, as a dropped copy
+    # loses no content.
+    max_duplicate_fraction: float = 0.05
 
     def __post_init__(self) -> None:
         check(0 < self.min_side <= self.max_side, "data_gate.min_side/max_side",
@@ -41,3 +50,7 @@ class DataGateConfig:
             value = getattr(self, name)
             check(0 <= value <= 1, f"data_gate.{name}", value,
                   "a Jensen-Shannon divergence between 0 and 1")
+        for name in ("max_excluded_fraction", "max_duplicate_fraction"):
+            value = getattr(self, name)
+            check(0 <= value < 1, f"data_gate.{name}", value,
+                  "a share of the images, 0 (exclude none) <= value < 1")

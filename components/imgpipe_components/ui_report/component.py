@@ -55,7 +55,8 @@ def gate_markdown(report: dict) -> str:
                                report["schema_anomalies"]) else "FAILED"
     lines = [f"### Data gate: {verdict}",
              f"{report['images']} images checked, {report['quarantined']} "
-             "quarantined at ingestion.", ""]
+             f"quarantined at ingestion, {len(report.get('excluded', []))} "
+             "excluded by the gate (excluded.jsonl beside report.json).", ""]
     findings = report["critical_failures"] + report["warnings"]
     if findings:
         lines += ["| check | column | severity | images | e.g. |",
@@ -85,7 +86,9 @@ def gate_html(report: dict) -> str:
         "<style>body{font-family:sans-serif}td,th{border:1px solid #ccc;"
         "padding:4px 8px}table{border-collapse:collapse}</style></head><body>"
         f"<h2>Data gate</h2><p>{report['images']} images checked, "
-        f"{report['quarantined']} quarantined.</p>"
+        f"{report['quarantined']} quarantined, "
+        f"{len(report.get('excluded', []))} excluded (excluded.jsonl beside "
+        "report.json).</p>"
         "<table><tr><th>severity</th><th>check</th><th>column</th>"
         f"<th>images</th><th>e.g.</th></tr>{rows}</table>"
         f"<h3>TFDV schema anomalies</h3><ul>{anomalies}</ul>"

@@ -7,6 +7,7 @@ from typing import Optional
 from rich.console import Console
 from rich.table import Table
 
+from imgpipe.cli.data_report import print_data_summary
 from imgpipe.runners.local.summary import RunSummary
 
 
@@ -20,6 +21,7 @@ def print_summary(console: Console, serving_dir: str,
         table.add_row(node.node_id, node.state.lower(), f"{node.seconds:.1f}")
     console.print(table)
     console.print(f"{summary.executed} executed, {summary.cached} from cache.")
+    print_data_summary(console, summary.data)
     if summary.nothing_retrained:
         console.print("Nothing new since the last run (same data, settings "
                       "and code): no step was re-run, nothing was retrained "

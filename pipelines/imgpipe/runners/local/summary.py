@@ -1,4 +1,5 @@
-"""The end-of-run summary: accuracy, the blessing decision and why, the push."""
+"""The end-of-run summary: the data (read, quarantined, excluded), accuracy,
+the blessing decision and why, the push."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,6 +10,8 @@ from imgpipe.config import PipelineConfig
 from imgpipe_components.push.names import PROMOTION_PROPERTY
 from imgpipe.runners.local.advice import \
     when_not_blessed as advice_when_not_blessed
+from imgpipe.runners.local.data_summary import (DataSummary,
+                                                build_data_summary)
 from imgpipe.runners.local.run_record import NodeRun
 
 
@@ -28,6 +31,7 @@ class RunSummary:
     promotion: Optional[str] = None     # the Pusher's auto-promote outcome
     baseline_model_uri: Optional[str] = None   # the model in service compared
     advice: str = ""     # what to try when the model was not blessed
+    data: Optional[DataSummary] = None  # read, quarantined, excluded
 
     @property
     def executed(self) -> int:
@@ -109,4 +113,7 @@ def build_summary(config: PipelineConfig, run_id: str,
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
                       pushed_version, pushed_path, evaluation_uri, report,
                       promotion, _input_uri(nodes, "Evaluator",
-                                            "baseline_model"), advice)
+                                            "baseline_model"), advice,
+                      data=build_data_summary(
+                          _uri(nodes, "ImageExampleGen", "examples"),
+                          _uri(nodes, "DataGate", "report")))
