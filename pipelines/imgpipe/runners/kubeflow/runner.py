@@ -15,7 +15,8 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
   (platform.py);
 - the Resolver node, which open-source KFP cannot run, is replaced by
   `ServedBaselineModel`, and containers start through
-  `imgpipe.runners.kubeflow.entrypoint` (see there why).
+  `imgpipe.runners.kubeflow.entrypoint` (see there why), each told the
+  outputs its component declares (the launcher adds its own).
 """
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
         KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
 
-    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
+    from imgpipe.runners.kubeflow.entrypoint import (EXTRA_ARTIFACT_TYPES,
+                                                     declare_outputs)
     from imgpipe_components import library_internals
 
     pipeline = build_pipeline(config, kubeflow)
@@ -131,6 +133,7 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
     platform.add_resources(spec, kubeflow)
+    declare_outputs(spec)
     _never_cache_run_time_reads(spec)
     return spec, platform.platform_spec(spec, kubeflow)
 
