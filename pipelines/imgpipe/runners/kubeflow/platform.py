@@ -20,7 +20,7 @@ them:
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterable
+from typing import Dict
 
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
                                                KubeflowConfig, StepRetry)
@@ -138,11 +138,3 @@ def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
         executors[label] = config
     return {"platforms": {"kubernetes": {"deploymentSpec": {
         "executors": executors}}}}
-
-
-def features_used(platform: dict) -> Iterable[str]:
-    """The KubernetesExecutorConfig fields a platform document sets (for the
-    backend version check at submit: pipelines/imgpipe/runners/kubeflow/versions.py)."""
-    executors = platform.get("platforms", {}).get("kubernetes", {}).get(
-        "deploymentSpec", {}).get("executors", {})
-    return sorted({field for config in executors.values() for field in config})
