@@ -35,7 +35,7 @@ from imgpipe_components.settings_codec import SettingsError, from_dict
 SECTIONS = ("pipeline", "kubeflow")
 
 
-def merge_resources(base: Tuple[Tuple[str, Any], ...],
+def merge_per_step(base: Tuple[Tuple[str, Any], ...],
                     changes: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
     """Per-step settings (resources, retries): `changes` replace the
     entries of the steps they name."""
@@ -61,8 +61,8 @@ def kubeflow_from_dict(values: Dict[str, Any]) -> KubeflowConfig:
     retries = _per_step(values, "retries", StepRetry)
     kubeflow = from_dict(KubeflowConfig, values)
     return dataclasses.replace(
-        kubeflow, resources=merge_resources(kubeflow.resources, resources),
-        retries=merge_resources(kubeflow.retries, retries))
+        kubeflow, resources=merge_per_step(kubeflow.resources, resources),
+        retries=merge_per_step(kubeflow.retries, retries))
 
 
 # Settings the defaults chooser may pick (pipelines/imgpipe/runners/kubeflow/auto_settings.py),
