@@ -13,6 +13,7 @@ mode pipelines belong to the namespace they were uploaded to and a listing
 shows one namespace only (no `namespace` query: the shared ones); a second
 pipeline of the same name in a namespace is refused (409), as KFP does;
 recurring runs can be listed (by experiment and display name) and deleted.
+`state.failing` makes chosen routes answer 500, as a failing server does.
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class _State:
         self.versions: Dict[str, List[dict]] = {}
         self.recurring_runs: List[dict] = []
         self._recurring_count = 0
+        # (method, path under /apis/v2beta1) answered with HTTP 500.
+        self.failing: set = set()
 
     def answer(self, request: Request) -> dict:
         route = (request.method, request.path)
@@ -176,11 +179,16 @@ class KfpApiRecorder:
                     self.rfile.read(length))
                 state.requests.append(request)
                 try:
+                    if (request.method, request.path[len(API):]) in \
+                            state.failing:
+                        raise RuntimeError("internal error (test)")
                     status, body = 200, state.answer(request)
                 except LookupError as error:
                     status, body = 404, {"error": str(error)}
                 except Conflict as error:
                     status, body = 409, {"error": str(error), "code": 6}
+                except RuntimeError as error:
+                    status, body = 500, {"error": str(error), "code": 13}
                 if refuse_with:
                     status, body = refuse_with, {
                         "error": "request is not authenticated", "code": 16}

@@ -24,7 +24,8 @@ from typing import Dict, List, Optional
 
 import yaml
 
-from tests.kubeflow.executor_input import artifact, executor_input, run_task
+from tests.kubeflow.executor_input import (KFP_LAYOUTS, LOGS, executor_input,
+                                           kfp_outputs, run_task)
 
 CONDITION = re.compile(
     r"\(?inputs\.artifacts\['(?P<key>[^']+)'\]\.artifacts\[0\]\.metadata"
@@ -98,6 +99,7 @@ def run_pipeline(compiled, pipeline_root: Path, run_id: str,
                 spec["root"]["inputDefinitions"]["parameters"].items()}
     name = spec["pipelineInfo"]["name"]
     run = Run({}, {})
+    mlmd_ids = iter(range(1, 1 << 31))
     for task_name in _order(tasks):
         task = tasks[task_name]
         inputs = {}
@@ -113,18 +115,23 @@ def run_pipeline(compiled, pipeline_root: Path, run_id: str,
             run.states[task_name] = "SKIPPED"
             continue
         folder = pipeline_root / name / run_id / task_name
-        outputs = {key: artifact(folder / key, title) for key, title in
-                   _output_titles(spec, task).items()}
         invocation = executor_input(
-            {key: dict(value) for key, value in inputs.items()}, outputs,
+            {key: {**value, "name": str(next(mlmd_ids))}
+             for key, value in inputs.items()}, {},
             _parameters(task, run_parameters, defaults),
-            folder / "executor_output.json")
+            folder / "output_metadata.json")
+        invocation["outputs"] = kfp_outputs(
+            KFP_LAYOUTS[-1], folder, _output_titles(spec, task),
+            folder / "output_metadata.json")
         folder.mkdir(parents=True, exist_ok=True)
         written = run_task(compiled, task["componentRef"]["name"], invocation)
+        outputs = {key: value["artifacts"][0] for key, value
+                   in invocation["outputs"]["artifacts"].items()
+                   if key != LOGS}
         for key, value in outputs.items():
             reported = written.get("artifacts", {}).get(key, {}).get(
                 "artifacts", [{}])[0]
-            value["metadata"] = {**value["metadata"],
+            value["metadata"] = {**value.get("metadata", {}),
                                  **reported.get("metadata", {})}
         run.outputs[task_name] = outputs
         run.states[task_name] = "COMPLETE"

@@ -131,9 +131,79 @@ def test_scheduling_twice_keeps_one_recurring_run(team_server):
     assert first.exit_code == 0 and again.exit_code == 0, again.output
     assert "created" in first.output and "unchanged" in again.output
     assert len(team_server.calls("POST", "/recurringruns")) == 1
+    # Looked up by name in the namespace, whatever the experiment.
     listing = team_server.calls("GET", "/recurringruns")[-1]
-    assert listing.query["experiment_id"] == ["exp-1"]
+    assert listing.query["namespace"] == ["team-vision"]
+    assert "experiment_id" not in listing.query
     assert "imgpipe-retraining" in listing.query["filter"][0]
+
+
+CRON = ("--cron", "0 0 3 * * 1")
+
+
+def _edit_stored(**fields):
+    def edit(server):
+        server.state.recurring_runs[0].update(fields)
+    return edit
+
+
+@pytest.mark.parametrize("change, difference", [
+    (("--service-account", "other-runner"), "service account"),
+    (("--pipeline-root", "gs://other/root"), "pipeline root"),
+    (("--experiment", "other"), "experiment 'exp-1' -> 'exp-2'"),
+    (("--epochs", "5"), "parameters"),
+    (("--data-root", "gs://other/data"), "parameters"),
+    (_edit_stored(max_concurrency="3"), "max concurrency 3 -> 1"),
+    (_edit_stored(no_catchup=False), "catch-up True -> False"),
+    (_edit_stored(mode="DISABLE", status="DISABLED"),
+     "enabled False -> True"),
+])
+def test_every_field_schedule_sets_decides_unchanged(team_server, change,
+                                                     difference):
+    assert _schedule(team_server, *CRON).exit_code == 0
+    if callable(change):                    # changed on the server side
+        change(team_server)
+        change = ()
+    refused = _schedule(team_server, *CRON, *change)
+    _assert_one_clear_error(refused, "already exists", difference)
+    assert len(team_server.state.recurring_runs) == 1
+
+
+def test_replace_creates_the_new_run_before_deleting_the_old(team_server):
+    assert _schedule(team_server, *CRON).exit_code == 0
+    replaced = _schedule(team_server, *CRON, "--experiment", "other",
+                         "--replace")
+    assert replaced.exit_code == 0, replaced.output
+    order = [(r.method, r.path.rsplit("/", 1)[-1]) for r in
+             team_server.requests if "/recurringruns" in r.path
+             and r.method != "GET"]
+    assert order == [("POST", "recurringruns"), ("POST", "recurringruns"),
+                     ("DELETE", "recurring-1")]
+    remaining, = team_server.state.recurring_runs
+    assert remaining["experiment_id"] == "exp-2"
+
+
+def test_a_failed_create_keeps_the_old_schedule(team_server):
+    assert _schedule(team_server, *CRON).exit_code == 0
+    team_server.state.failing.add(("POST", "/recurringruns"))
+    failed = _schedule(team_server, "--cron", "0 30 4 * * *", "--replace")
+    assert failed.exit_code != 0
+    assert not [r for r in team_server.requests if r.method == "DELETE"]
+    kept, = team_server.state.recurring_runs
+    assert kept["trigger"]["cron_schedule"]["cron"] == "0 0 3 * * 1"
+
+
+def test_a_failed_delete_names_both_schedules(team_server):
+    assert _schedule(team_server, *CRON).exit_code == 0
+    team_server.state.failing.add(("DELETE", "/recurringruns/recurring-1"))
+    failed = _schedule(team_server, "--cron", "0 30 4 * * *", "--replace")
+    _assert_one_clear_error(failed, "recurring-2 is in place",
+                            "recurring-1 failed", "--replace")
+    team_server.state.failing.clear()
+    again = _schedule(team_server, "--cron", "0 30 4 * * *", "--replace")
+    assert again.exit_code == 0 and "replaced" in again.output
+    kept, = team_server.state.recurring_runs
+    assert kept["recurring_run_id"] == "recurring-2"
 
 
 def test_a_changed_schedule_is_refused_unless_replaced(team_server):

@@ -72,8 +72,8 @@ def test_tf_serving_runs_the_official_image_hardened(rendered):
     container = serving_container(objects)
     assert container["image"].startswith("tensorflow/serving:")
     args = container["args"]
-    assert "--model_config_file=/etc/tf-serving/models/models.config" in args
-    assert "--allow_version_labels_for_unavailable_models=true" in args
+    # Which models.config, and its polling: test_serving_store.py.
+    assert any(a.startswith("--model_config_file=") for a in args)
     assert any(a.startswith("--monitoring_config_file=") for a in args)
     assert {p["containerPort"] for p in container["ports"]} == {8500, 8501}
     # The probes themselves are tested in tests/serving/test_k8s_probes.py.
@@ -90,24 +90,6 @@ def _config_map(objects, prefix):
     found, = [o for o in objects if o["kind"] == "ConfigMap"
               and o["metadata"]["name"].startswith(prefix)]
     return found
-
-
-def test_models_config_labels_stable_and_canary(rendered):
-    from google.protobuf import text_format
-    from tensorflow_serving.config import model_server_config_pb2
-
-    overlay, objects = rendered
-    text = _config_map(objects, "tf-serving-models")["data"]["models.config"]
-    config = text_format.Parse(text, model_server_config_pb2.ModelServerConfig())
-    model, = config.model_config_list.config
-    assert set(model.version_labels) == {"stable", "canary"}
-    expected_base = {"dev": "/models/digits",
-                     "prod": "gs://imgpipe-models/serving/digits"}[overlay]
-    assert model.base_path == expected_base
-    if overlay == "dev":   # the volume holding that path is mounted
-        mounts = {m["mountPath"] for m in serving_container(objects)[
-            "volumeMounts"]}
-        assert "/models" in mounts
 
 
 def test_prometheus_path_matches_the_monitoring_config(rendered):
@@ -144,12 +126,12 @@ def test_roles_are_least_privilege(rendered):
             if "secrets" in rule["resources"] or "configmaps" in rule[
                     "resources"]:
                 assert rule.get("resourceNames"), rule
-    pusher = roles["imgpipe-model-pusher"]
-    assert {"configmaps"} <= {r for rule in pusher for r in rule["resources"]}
+    # Promotion writes the model store, not the Kubernetes API: the
+    # pusher's identity has a cloud role only.
+    assert set(roles) == {"imgpipe-pipeline-runner"}
     bindings = {b["metadata"]["name"]: b["subjects"][0]["name"]
                 for b in by_kind(rendered[1], "RoleBinding")}
-    assert bindings == {"imgpipe-pipeline-runner": "imgpipe-pipeline-runner",
-                        "imgpipe-model-pusher": "imgpipe-model-pusher"}
+    assert bindings == {"imgpipe-pipeline-runner": "imgpipe-pipeline-runner"}
 
 
 def test_serving_replicas_scale_more_in_prod():
@@ -205,11 +187,6 @@ def _pipeline_settings(overlay: str):
     return load(ROOT / "infra/kubeflow" / f"{overlay}.yaml")
 
 
-def _served_base_path(objects) -> str:
-    text = _config_map(objects, "tf-serving-models")["data"]["models.config"]
-    return re.search(r'base_path:\s*"([^"]+)"', text).group(1)
-
-
 def test_dev_pusher_mounts_the_volume_serving_reads():
     """The compiled Pusher writes into the claim TF Serving mounts, at the
     same path (infra/kubeflow/dev.yaml against the dev overlay)."""
@@ -230,7 +207,8 @@ def test_dev_pusher_mounts_the_volume_serving_reads():
               for m in serving_container(objects)["volumeMounts"]}
     assert served[mount["mountPath"]]["persistentVolumeClaim"][
         "claimName"] == claim
-    assert serving_dir(config, kubeflow) == _served_base_path(objects)
+    # The Pusher's model dir is the same path inside the serving container.
+    assert serving_dir(config, kubeflow).startswith(mount["mountPath"] + "/")
     quota, = by_kind(objects, "ResourceQuota")
     assert kubeflow.gpu_count == int(quota["spec"]["hard"][
         "requests.nvidia.com/gpu"]) == 0
@@ -242,7 +220,10 @@ def test_prod_pusher_writes_the_bucket_serving_reads():
     objects = render("prod")
     config, kubeflow = _pipeline_settings("prod")
     assert not kubeflow.model_store_pvc
-    assert serving_dir(config, kubeflow) == _served_base_path(objects)
+    config_file = next(a for a in serving_container(objects)["args"]
+                       if a.startswith("--model_config_file="))
+    assert config_file.endswith(serving_dir(config, kubeflow).rsplit(
+        "/", 1)[0] + "/models.config")
 
 
 def test_the_design_in_docs_is_the_one_checked_here():

@@ -148,13 +148,13 @@ def test_the_package_says_which_backend_it_needs(compiled):
     from imgpipe.runners.kubeflow import versions
     from imgpipe.runners.kubeflow.client import PipelinePackage
     package = PipelinePackage.load(compiled.path)
-    assert {"securityContext", "nodeSelector", "tolerations"} <= set(
-        package.platform_fields)
-    needed, why = versions.requirements(package.platform_fields)[0]
+    assert {"securityContext", "nodeSelector", "tolerations",
+            "activeDeadlineSeconds", "retryPolicy"} <= set(package.features)
+    needed, why = versions.requirements(package.features)[0]
     assert needed == (2, 16, 0) and "security context" in why
-    assert versions.check("2.16.1", package.platform_fields, "h") is None
+    assert versions.check("2.16.1", package.features, "h") is None
     with pytest.raises(versions.BackendTooOld, match="tolerations"):
-        versions.check("v2.0.5", package.platform_fields, "h")
+        versions.check("v2.0.5", package.features, "h")
 
 
 # Field names (proto JSON) of kfp-kubernetes' KubernetesExecutorConfig and

@@ -275,12 +275,14 @@ def schedule(cron: str = typer.Option(
              service_account: str = SERVICE_ACCOUNT,
              replace: bool = typer.Option(
                  False, help="Replace a different recurring run of the same "
-                             "name (deleted, then created: KFP has no update)."),
+                             "name (KFP has no update: the new one is "
+                             "created, then the old one deleted)."),
              allow_old_backend: bool = ALLOW_OLD) -> None:
     """Create a recurring run of a compiled pipeline.
 
     One run at a time, no catch-up of missed runs. Running it again with
-    the same spec, cron and parameters changes nothing.
+    every setting the same (spec, cron, parameters, experiment, pipeline
+    root, service account) changes nothing.
     """
     from imgpipe.runners.kubeflow import schedule as kfp_schedule
 

@@ -126,7 +126,7 @@ def build(options: CompileOptions) -> Tuple[PipelineConfig, KubeflowConfig]:
         changes["gpu_tolerations"] = tuple(
             toleration(text) for text in options.tolerations)
     if options.resources:
-        changes["resources"] = config_file.merge_resources(
+        changes["resources"] = config_file.merge_per_step(
             kubeflow.resources, step_resources(options.resources))
     kubeflow = _replace(kubeflow, changes)
     args = beam_args(options.beam_preset, options.beam_settings,

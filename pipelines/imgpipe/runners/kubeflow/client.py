@@ -22,7 +22,6 @@ import yaml
 from imgpipe.runners.kubeflow import versions
 from imgpipe.runners.kubeflow.runner import (DATA_ROOT_PARAMETER,
                                              TRAIN_CONFIG_PARAMETER)
-from imgpipe.runners.kubeflow.platform import features_used
 from imgpipe_components import library_internals
 
 
@@ -42,7 +41,7 @@ class PipelinePackage:
     digest: str
     defaults: Dict[str, object]
     pipeline_root: Optional[str]
-    platform_fields: Tuple[str, ...]   # for the backend version check
+    features: Tuple[str, ...]   # emitted: for the backend version check
 
     @classmethod
     def load(cls, path: Path) -> "PipelinePackage":
@@ -60,8 +59,8 @@ class PipelinePackage:
                    defaults={name: p.get("defaultValue")
                              for name, p in parameters.items()},
                    pipeline_root=spec.get("defaultPipelineRoot"),
-                   platform_fields=tuple(features_used(
-                       documents[1] if len(documents) > 1 else {})))
+                   features=tuple(versions.used_features(
+                       spec, documents[1] if len(documents) > 1 else {})))
 
     @property
     def version_name(self) -> str:
@@ -111,7 +110,7 @@ def check_backend(client, package: PipelinePackage, host: str,
     with quiet_stdout():
         tag = str(library_internals.kfp_healthz(client).get("tag_name", ""))
     try:
-        return versions.check(tag, package.platform_fields, host)
+        return versions.check(tag, package.features, host)
     except versions.BackendTooOld as error:
         if not allow_old:
             raise

@@ -11,11 +11,14 @@ Kubeflow build in one reviewed file.
       gpu_tolerations: [{key: nvidia.com/gpu}]
       default_resources: {cpu_request: 0.5, memory_request_gb: 1}
       resources: {Trainer: {cpu_request: 8, memory_request_gb: 32}}
+      default_retry: {max_retries: 2, backoff_s: 30, timeout_s: 7200}
+      retries: {Trainer: {max_retries: 3, backoff_s: 120, timeout_s: 21600}}
 
 Both sections go through settings_codec.from_dict, so an unknown key or an
 out-of-range value is refused with its name. Maps are written as maps here
-and kept as tuples of pairs in the frozen dataclasses; `resources` entries
-replace the defaults of the steps they name, other steps keep theirs.
+and kept as tuples of pairs in the frozen dataclasses; `resources` and
+`retries` entries replace the defaults of the steps they name, other steps
+keep theirs.
 CLI options given with `--config` win over the file.
 """
 from __future__ import annotations
@@ -26,33 +29,40 @@ from typing import Any, Dict, Tuple
 
 from imgpipe.config import PipelineConfig
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
-                                               KubeflowConfig)
+                                               KubeflowConfig, StepRetry)
 from imgpipe_components.settings_codec import SettingsError, from_dict
 
 SECTIONS = ("pipeline", "kubeflow")
 
 
-def merge_resources(base: Tuple[Tuple[str, ComponentResources], ...],
-                    changes: Dict[str, ComponentResources]
-                    ) -> Tuple[Tuple[str, ComponentResources], ...]:
+def merge_per_step(base: Tuple[Tuple[str, Any], ...],
+                    changes: Dict[str, Any]) -> Tuple[Tuple[str, Any], ...]:
+    """Per-step settings (resources, retries): `changes` replace the
+    entries of the steps they name."""
     merged = dict(base)
     merged.update(changes)
     return tuple(sorted(merged.items()))
+
+
+def _per_step(values: Dict[str, Any], name: str, cls) -> Dict[str, Any]:
+    """A `step: {settings}` map of the file, as `cls` per step."""
+    entries = values.pop(name, None) or {}
+    if not isinstance(entries, dict):
+        raise SettingsError(f"kubeflow.{name}: expected a map of step name "
+                            f"-> settings, got {entries!r}")
+    return {step: from_dict(cls, item) for step, item in entries.items()}
 
 
 def kubeflow_from_dict(values: Dict[str, Any]) -> KubeflowConfig:
     values = dict(values)
     if isinstance(values.get("gpu_node_selector"), dict):
         values["gpu_node_selector"] = list(values["gpu_node_selector"].items())
-    resources = values.pop("resources", None) or {}
-    if not isinstance(resources, dict):
-        raise SettingsError("kubeflow.resources: expected a map of step name "
-                            f"-> resources, got {resources!r}")
-    changes = {step: from_dict(ComponentResources, item)
-               for step, item in resources.items()}
+    resources = _per_step(values, "resources", ComponentResources)
+    retries = _per_step(values, "retries", StepRetry)
     kubeflow = from_dict(KubeflowConfig, values)
-    return dataclasses.replace(kubeflow, resources=merge_resources(
-        kubeflow.resources, changes))
+    return dataclasses.replace(
+        kubeflow, resources=merge_per_step(kubeflow.resources, resources),
+        retries=merge_per_step(kubeflow.retries, retries))
 
 
 # Settings the defaults chooser may pick (pipelines/imgpipe/runners/kubeflow/auto_settings.py),

@@ -18,17 +18,40 @@ It is TFX's own `kubeflow_v2_run_executor` (reached through
    (tensorflow/tfx#7768). The component's own input definitions, which TFX
    passes as `--json_serialized_inputs_spec_args`, hold the real types; they
    are copied onto the untyped inputs before TFX parses them.
+3. Outputs the component does not declare. With PUBLISH_LOGS=true (the
+   default of KFP's manifests since 2.5.0) the KFP driver adds the
+   launcher's own `executor-logs` output, typed `system.Artifact`, to every
+   executor input (kubeflow/pipelines backend/src/v2/driver/driver.go,
+   provisionOutputs), and TFX's parser fails on it with `ImportError:
+   Could not import system.Artifact`. The launcher writes that artifact
+   itself (backend/src/v2/component/launcher_v2.go, getLogWriter), so the
+   executor must neither parse nor report it: outputs outside the
+   component's declared list (`DECLARED_OUTPUTS_FLAG`, written into the
+   container args at compile time by `declare_outputs`) are removed before
+   TFX parses the input. The newer layout of KFP 2.15+ needs nothing more:
+   TFX keys outputs by the artifacts' `name` and writes ExecutorOutput to
+   whatever `outputFile` says (`<task root>/output_metadata.json` there,
+   `/tmp/kfp_outputs/output_metadata.json` before).
 
 Usage (set by `imgpipe.runners.kubeflow.runner` as the container command):
     python -m imgpipe.runners.kubeflow.entrypoint --executor_class_path ... \
-        --json_serialized_invocation_args '{{$}}' [beam args]
+        --json_serialized_invocation_args '{{$}}' [beam args] \
+        --imgpipe_declared_outputs='["model", ...]'
 """
 from __future__ import annotations
 
 import json
-from typing import Dict, List
+from typing import Dict, List, Optional, Tuple
 
 from imgpipe_components import library_internals
+
+# One argv token, `--imgpipe_declared_outputs=<JSON list of output names>`,
+# read and removed here before TFX parses the rest (TFX would pass an
+# unknown flag on to Beam).
+DECLARED_OUTPUTS_FLAG = "--imgpipe_declared_outputs"
+# What the KFP launcher adds and manages itself, by name: dropped when a
+# package compiled without DECLARED_OUTPUTS_FLAG runs.
+LAUNCHER_OUTPUTS = ("executor-logs",)
 
 # Title in the compiled spec -> import path of the artifact class.
 EXTRA_ARTIFACT_TYPES: Dict[str, str] = {
@@ -73,6 +96,52 @@ def restore_input_types(executor_input_json: str,
     return json.dumps(executor_input)
 
 
+def declare_outputs(spec: dict) -> None:
+    """Appends each component's declared output names to its executor's
+    container args (DECLARED_OUTPUTS_FLAG)."""
+    executors = spec["deploymentSpec"]["executors"]
+    for component in spec["components"].values():
+        container = executors.get(component.get("executorLabel"), {}).get(
+            "container")
+        if container is None:
+            continue
+        names = sorted(component.get("outputDefinitions", {}).get(
+            "artifacts", {}))
+        container.setdefault("args", []).append(
+            f"{DECLARED_OUTPUTS_FLAG}={json.dumps(names)}")
+
+
+def split_declared_outputs(argv: List[str]
+                           ) -> Tuple[List[str], Optional[List[str]]]:
+    """(argv without the flag, the declared names or None without it)."""
+    prefix = DECLARED_OUTPUTS_FLAG + "="
+    declared = [json.loads(a[len(prefix):]) for a in argv
+                if a.startswith(prefix)]
+    rest = [a for a in argv if not a.startswith(prefix)]
+    return rest, (declared[-1] if declared else None)
+
+
+def drop_undeclared_outputs(executor_input_json: str,
+                            declared: Optional[List[str]]) -> str:
+    """The executor input without the output artifacts the component does
+    not declare (without a declaration: without the launcher's own)."""
+    executor_input = json.loads(executor_input_json)
+    outputs = executor_input.get("outputs", {}).get("artifacts", {})
+    for name in list(outputs):
+        if (name not in declared) if declared is not None else (
+                name in LAUNCHER_OUTPUTS):
+            del outputs[name]
+    return json.dumps(executor_input)
+
+
+def parse(argv: List[str]):
+    """(args, beam args), as TFX parses them, with `declared_outputs`."""
+    argv, declared = split_declared_outputs(argv)
+    args, beam_args = library_internals.parse_kubeflow_v2_flags(argv)
+    args.declared_outputs = declared
+    return args, beam_args
+
+
 def _run_parsed(parsed) -> None:
     args, beam_args = parsed
     register_extra_artifact_types()
@@ -80,19 +149,21 @@ def _run_parsed(parsed) -> None:
         args.json_serialized_invocation_args = restore_input_types(
             args.json_serialized_invocation_args,
             args.json_serialized_inputs_spec_args)
+    args.json_serialized_invocation_args = drop_undeclared_outputs(
+        args.json_serialized_invocation_args,
+        getattr(args, "declared_outputs", None))
     library_internals.run_kubeflow_v2_executor(args, beam_args)
 
 
 def run(argv: List[str]) -> None:
     """One component execution, as the container runs it (argv[0] is the
     program name); for callers that manage their own process."""
-    _run_parsed(library_internals.parse_kubeflow_v2_flags(argv))
+    _run_parsed(parse(argv))
 
 
 def main() -> None:
     from absl import app
-    app.run(_run_parsed,
-            flags_parser=library_internals.parse_kubeflow_v2_flags)
+    app.run(_run_parsed, flags_parser=parse)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """What each compiled step's pod gets on Kubernetes: resources, placement,
-identity, volumes.
+identity, volumes, retries and time limits.
 
 Two places in the compiled package carry this, as the KFP backend reads
 them:
@@ -9,18 +9,21 @@ them:
   the Trainer's GPUs. TFX's `with_platform_config` reaches only some
   components (FileBasedExampleGen ignores it), so the compiled spec is
   completed here instead, one rule for all steps.
+- `root.dag.tasks.<task>.retryPolicy` (TFX writes none): all four fields,
+  with an integer factor (settings.StepRetry says why).
 - the `platforms: kubernetes:` document (kfp-kubernetes'
   KubernetesExecutorConfig per executor): the Trainer's node selector and
-  tolerations, a security context for every step, and the model-store
-  volume for the steps that read or write it.
+  tolerations, a security context and a time limit per attempt
+  (`activeDeadlineSeconds`) for every step, and the model-store volume for
+  the steps that read or write it.
 """
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, Iterable
+from typing import Dict
 
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
-                                               KubeflowConfig)
+                                               KubeflowConfig, StepRetry)
 
 TRAINER_ID = "Trainer"
 # Steps that open the model store: the Pusher writes versions, the baseline
@@ -60,6 +63,26 @@ def add_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
         gpus = kubeflow.gpu_count if step == TRAINER_ID else 0
         executors[label]["container"]["resources"] = resource_spec(
             kubeflow.resources_for(step), gpus, kubeflow.gpu_resource)
+
+
+def retry_policy(retry: StepRetry) -> dict:
+    """A PipelineTaskSpec.RetryPolicy as the compiled YAML holds it (proto
+    JSON: durations as "<seconds>s"). Every field is written: KFP 2.14+
+    passes a missing duration to Argo as "0", and a backoff maxDuration of
+    0 stops at the first failure (argocompiler/container.go,
+    getTaskRetryParametersWithValues)."""
+    return {"maxRetryCount": retry.max_retries,
+            "backoffDuration": f"{retry.backoff_s}s",
+            "backoffFactor": float(retry.backoff_factor),
+            "backoffMaxDuration": f"{retry.backoff_max_s}s"}
+
+
+def add_retries(spec: dict, kubeflow: KubeflowConfig) -> None:
+    """A retry policy on every step."""
+    tasks = spec["root"]["dag"]["tasks"]
+    kubeflow.check_steps(tasks)
+    for step, task in tasks.items():
+        task["retryPolicy"] = retry_policy(kubeflow.retry_for(step))
 
 
 def security_context(kubeflow: KubeflowConfig) -> dict:
@@ -103,7 +126,11 @@ def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
     """The `platforms: kubernetes:` document for every compiled step."""
     executors = {}
     for step, label in steps(spec).items():
-        config = {"securityContext": security_context(kubeflow)}
+        config = {"securityContext": security_context(kubeflow),
+                  # int64 in the proto: a string in proto JSON, as
+                  # kfp-kubernetes' set_timeout writes it.
+                  "activeDeadlineSeconds": str(
+                      kubeflow.retry_for(step).timeout_s)}
         if step == TRAINER_ID:
             config.update(_gpu_placement(kubeflow))
         if kubeflow.model_store_pvc and step in MODEL_STORE_STEPS:
@@ -111,11 +138,3 @@ def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
         executors[label] = config
     return {"platforms": {"kubernetes": {"deploymentSpec": {
         "executors": executors}}}}
-
-
-def features_used(platform: dict) -> Iterable[str]:
-    """The KubernetesExecutorConfig fields a platform document sets (for the
-    backend version check at submit: pipelines/imgpipe/runners/kubeflow/versions.py)."""
-    executors = platform.get("platforms", {}).get("kubernetes", {}).get(
-        "deploymentSpec", {}).get("executors", {})
-    return sorted({field for config in executors.values() for field in config})

@@ -9,13 +9,14 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
 - the pipeline root becomes the spec's default (same reason);
 - ExampleGen is never served from KFP's cache: without TFX's driver, KFP
   cannot see new files under an unchanged data root;
-- every step gets CPU and memory requests, and an appended `platforms:
-  kubernetes:` document gives every pod its security context, the GPU step
-  its node selector and tolerations, and the model-store steps their volume
-  (platform.py);
+- every step gets CPU and memory requests and a retry policy, and an
+  appended `platforms: kubernetes:` document gives every pod its security
+  context and time limit, the GPU step its node selector and tolerations,
+  and the model-store steps their volume (platform.py);
 - the Resolver node, which open-source KFP cannot run, is replaced by
   `ServedBaselineModel`, and containers start through
-  `imgpipe.runners.kubeflow.entrypoint` (see there why).
+  `imgpipe.runners.kubeflow.entrypoint` (see there why), each told the
+  outputs its component declares (the launcher adds its own).
 """
 from __future__ import annotations
 
@@ -116,7 +117,8 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     from tfx.orchestration.kubeflow.v2.kubeflow_v2_dag_runner import (
         KubeflowV2DagRunner, KubeflowV2DagRunnerConfig)
 
-    from imgpipe.runners.kubeflow.entrypoint import EXTRA_ARTIFACT_TYPES
+    from imgpipe.runners.kubeflow.entrypoint import (EXTRA_ARTIFACT_TYPES,
+                                                     declare_outputs)
     from imgpipe_components import library_internals
 
     pipeline = build_pipeline(config, kubeflow)
@@ -131,6 +133,8 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
     platform.add_resources(spec, kubeflow)
+    platform.add_retries(spec, kubeflow)
+    declare_outputs(spec)
     _never_cache_run_time_reads(spec)
     return spec, platform.platform_spec(spec, kubeflow)
 

@@ -63,6 +63,69 @@ class Toleration:
               self.value, "empty with operator Exists")
 
 
+@dataclasses.dataclass(frozen=True)
+class StepRetry:
+    """A step's retries and time limit on KFP (Argo Workflows under it).
+
+    Written as the task's `retryPolicy` in the pipeline spec, which KFP's
+    Argo compiler turns into the executor's `retryStrategy`
+    (kubeflow/pipelines backend/src/v2/compiler/argocompiler/container.go),
+    and as `activeDeadlineSeconds` of each attempt's pod (platform document;
+    the KFP driver copies it into the pod spec, backend/src/v2/driver/k8s.go).
+    Argo waits `backoff_s * backoff_factor**(n-1)` before retry n, and
+    retries only while the first attempt started less than the window
+    (`window_s`) ago; a retried pod is also cut off at the window's end
+    (argoproj/argo-workflows workflow/controller/operator.go). The factor
+    is an integer: Argo parses it as one and refuses `1.5`.
+    """
+    max_retries: int = 2
+    backoff_s: int = 30
+    backoff_factor: int = 2
+    timeout_s: int = 2 * 3600      # one attempt, from the pod's start
+    # Argo's backoff maxDuration; 0: every retry fits (`needed_window_s`).
+    window_s: int = 0
+
+    def __post_init__(self) -> None:
+        check(self.max_retries >= 0, "retry.max_retries", self.max_retries,
+              ">= 0")
+        check(self.backoff_s >= 1, "retry.backoff_s", self.backoff_s, ">= 1")
+        check(isinstance(self.backoff_factor, int)
+              and self.backoff_factor >= 1, "retry.backoff_factor",
+              self.backoff_factor, "a whole number >= 1 (Argo refuses "
+              "fractions)")
+        check(self.timeout_s > 0, "retry.timeout_s", self.timeout_s,
+              "> 0 (every step has a time limit)")
+        check(self.window_s == 0 or self.window_s >= self.needed_window_s,
+              "retry.window_s", self.window_s,
+              f"0 or at least {self.needed_window_s} s: Argo counts it from "
+              "the first attempt's start, and every attempt may take "
+              "timeout_s plus START_ALLOWANCE_S, with the back-off between")
+
+    @property
+    def needed_window_s(self) -> int:
+        waits = sum(self.backoff_s * self.backoff_factor ** n
+                    for n in range(self.max_retries))
+        return (self.max_retries + 1) * (self.timeout_s + START_ALLOWANCE_S) \
+            + waits
+
+    @property
+    def backoff_max_s(self) -> int:
+        return self.window_s or self.needed_window_s
+
+
+# Per attempt, the time before the pod's clock starts (activeDeadlineSeconds
+# counts from the pod's start; Argo's window from the node's creation): a
+# new GPU node brought up by the autoscaler and the image pulled.
+START_ALLOWANCE_S = 900
+
+# The Trainer is sized for spot GPU nodes: a preemption ends the attempt
+# (the pod fails with the node) and the retry trains from the start.
+DEFAULT_STEP_RETRIES: Tuple[Tuple[str, StepRetry], ...] = (
+    ("Trainer", StepRetry(max_retries=3, backoff_s=120, backoff_factor=2,
+                          timeout_s=6 * 3600)),
+)
+
+
 # Steps that move images or tensors get more than the default; the ids are
 # the compiled task names (`imgpipe kubeflow compile` lists them on a typo).
 # Fields in order: cpu_request, cpu_limit, memory_request_gb, memory_limit_gb.
@@ -105,6 +168,8 @@ class KubeflowConfig:
     run_as_user: int = 10001
     beam_pipeline_args: Tuple[str, ...] = ()
     service_account: str = "imgpipe-pipeline-runner"
+    default_retry: StepRetry = StepRetry()
+    retries: Tuple[Tuple[str, StepRetry], ...] = DEFAULT_STEP_RETRIES
 
     def __post_init__(self) -> None:
         check(self.gpu_count >= 0, "gpu_count", self.gpu_count, ">= 0")
@@ -114,19 +179,27 @@ class KubeflowConfig:
             check(self.model_store.startswith("/"), "model_store",
                   self.model_store, "an absolute mount path when "
                   "model_store_pvc is set (e.g. /models)")
-        steps = [step for step, _ in self.resources]
-        check(len(steps) == len(set(steps)), "resources", steps,
-              "one entry per step")
+        for name, entries in (("resources", self.resources),
+                              ("retries", self.retries)):
+            steps = [step for step, _ in entries]
+            check(len(steps) == len(set(steps)), name, steps,
+                  "one entry per step")
 
     def resources_for(self, step: str) -> ComponentResources:
         return dict(self.resources).get(step, self.default_resources)
 
+    def retry_for(self, step: str) -> StepRetry:
+        return dict(self.retries).get(step, self.default_retry)
+
     def check_steps(self, compiled_steps) -> None:
         """Resources named for a step the pipeline does not have are a
         typo that would silently leave that step on the defaults."""
-        unknown = sorted({step for step, _ in self.resources}
-                         - set(compiled_steps))
-        if unknown:
-            raise SettingsError(
-                f"resources: no step named {', '.join(unknown)}; the "
-                f"pipeline's steps are {', '.join(sorted(compiled_steps))}.")
+        for name, entries in (("resources", self.resources),
+                              ("retries", self.retries)):
+            unknown = sorted({step for step, _ in entries}
+                             - set(compiled_steps))
+            if unknown:
+                raise SettingsError(
+                    f"{name}: no step named {', '.join(unknown)}; the "
+                    "pipeline's steps are "
+                    f"{', '.join(sorted(compiled_steps))}.")

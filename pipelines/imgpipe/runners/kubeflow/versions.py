@@ -1,29 +1,45 @@
 """The oldest KFP backend that runs a compiled package as written.
 
-A backend older than a field of the platform document either refuses the
-run or, worse, ignores the field (a GPU step without its toleration never
-schedules; a pod without its security context is refused by a `restricted`
-namespace). `submit` and `schedule` read the backend's version from
-`GET /apis/v2beta1/healthz` (`tag_name`) and compare. Sources for each
-minimum are in docs/kubeflow.md ("Backend versions").
+A backend older than a feature the package emits either refuses the run
+(an unknown platform field fails the driver's strict parse) or, worse,
+ignores it (a GPU step without its toleration never schedules; a pod
+without its security context is refused by a `restricted` namespace; a
+step without retries dies with its first spot node). `submit` and
+`schedule` read the backend's version from `GET /apis/v2beta1/healthz`
+(`tag_name`) and compare it with what the package emits (`used_features`).
+docs/kubeflow.md ("Backend versions") gives the same table, with sources,
+and which Kubeflow release ships which backend;
+tests/kubeflow/test_versions.py keeps the two in step.
 """
 from __future__ import annotations
 
 import re
-from typing import Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 Version = Tuple[int, int, int]
 
 # (what the package uses, oldest backend, why)
 BASELINE = ((2, 0, 0), "the v2beta1 API and pipeline spec schema 2.1")
 NON_ROOT_IMAGE = ((2, 3, 0), "steps in an image running as a non-root user")
-BY_FIELD = {
+# Emitted features, by their name in the package: a field of the platform
+# document's KubernetesExecutorConfig, or of a pipeline-spec task.
+BY_FIELD: Dict[str, Tuple[Version, str]] = {
     "nodeSelector": ((2, 0, 0), "a node selector (platform document)"),
     "pvcMount": ((2, 0, 0), "a volume mount (platform document)"),
     "tolerations": ((2, 1, 0), "tolerations (platform document)"),
+    "activeDeadlineSeconds": ((2, 1, 0), "a time limit per step (platform "
+                                         "document)"),
+    "retryPolicy": ((2, 4, 1), "retries with back-off (retryPolicy; older "
+                               "backends run one attempt)"),
     "securityContext": ((2, 16, 0), "a pod security context for a "
                                     "`restricted` namespace"),
 }
+# Kubeflow releases and the KFP backend each ships (kubeflow/manifests,
+# README.md "Kubeflow Pipelines" row at each release tag).
+KUBEFLOW_RELEASES: Tuple[Tuple[str, Version], ...] = (
+    ("1.8.0", (2, 0, 3)), ("1.8.1", (2, 0, 5)), ("1.9.0", (2, 2, 0)),
+    ("1.9.1", (2, 3, 0)), ("1.10.0", (2, 4, 1)), ("1.10.1", (2, 5, 0)),
+    ("1.10.2", (2, 5, 0)), ("1.11.0", (2, 15, 0)))
 
 
 class BackendTooOld(ValueError):
@@ -44,26 +60,42 @@ def show(version: Version) -> str:
     return ".".join(map(str, version))
 
 
-def requirements(platform_fields: Iterable[str]) -> List[Tuple[Version, str]]:
-    """Each feature the package uses with its oldest backend."""
+def used_features(spec: dict, platform: dict) -> List[str]:
+    """The features a compiled package emits: the platform document's
+    KubernetesExecutorConfig fields, and `retryPolicy` on a task."""
+    executors = platform.get("platforms", {}).get("kubernetes", {}).get(
+        "deploymentSpec", {}).get("executors", {})
+    fields = {field for config in executors.values() for field in config}
+    tasks = spec.get("root", {}).get("dag", {}).get("tasks", {})
+    if any("retryPolicy" in task for task in tasks.values()):
+        fields.add("retryPolicy")
+    return sorted(fields)
+
+
+def requirements(features: Iterable[str]) -> List[Tuple[Version, str]]:
+    """Each feature the package uses with its oldest backend, newest
+    first."""
     needs = [BASELINE, NON_ROOT_IMAGE]
-    needs += [BY_FIELD[field] for field in platform_fields
-              if field in BY_FIELD]
+    needs += [BY_FIELD[field] for field in features if field in BY_FIELD]
     return sorted(needs, reverse=True)
 
 
-def check(tag: str, platform_fields: Iterable[str], host: str
-          ) -> Optional[str]:
+def missing_on(version: Version, features: Iterable[str]) -> List[str]:
+    """What a backend of `version` refuses or ignores of the package."""
+    return [why for needed, why in requirements(features) if version < needed]
+
+
+def check(tag: str, features: Iterable[str], host: str) -> Optional[str]:
     """None when the backend is new enough; a warning when its version is
     unknown. Raises BackendTooOld, naming what needs the newer backend."""
-    needs = requirements(platform_fields)
+    needs = requirements(features)
     oldest = needs[0][0]
     version = parse(tag)
     if version is None:
         return (f"KFP at {host} does not report its version (tag_name "
                 f"{tag!r}); this package needs KFP >= {show(oldest)} for "
                 f"{needs[0][1]}. Check the backend before relying on it.")
-    missing = [why for needed, why in needs if version < needed]
+    missing = missing_on(version, features)
     if missing:
         raise BackendTooOld(
             f"KFP at {host} is version {show(version)}; this package needs "

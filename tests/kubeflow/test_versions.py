@@ -1,0 +1,102 @@
+"""versions.py, what a compiled package emits, and the tables of
+docs/kubeflow.md ("Backend versions") say the same thing."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NON_ROOT = "non-root image"
+
+
+def _table(heading_row: str) -> list:
+    """The rows (lists of cells) of the docs table whose header starts
+    with `heading_row`."""
+    text = (ROOT / "docs/kubeflow.md").read_text()
+    section = text[text.index("## Backend versions"):
+                   text.index("## 5. Schedule retraining")]
+    lines = section[section.index(heading_row):].splitlines()
+    rows = []
+    for line in lines[2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def _named(cell: str) -> set:
+    names = set(re.findall(r"`([A-Za-z]+)`", cell))
+    return names | ({NON_ROOT} if NON_ROOT in cell else set())
+
+
+def _version(text: str):
+    from imgpipe.runners.kubeflow.versions import parse
+    return parse(text)
+
+
+def test_every_emitted_feature_has_a_minimum(compiled, tmp_path):
+    from imgpipe.runners.kubeflow.versions import BY_FIELD, used_features
+    from tests.kubeflow.conftest import compile_to
+
+    dev = compile_to(tmp_path / "dev.yaml", model_store="/models",
+                     model_store_pvc="imgpipe-models")
+    for package in (compiled, dev):
+        emitted = set(used_features(package.spec, package.platform))
+        assert emitted <= set(BY_FIELD), emitted - set(BY_FIELD)
+    assert "pvcMount" in used_features(dev.spec, dev.platform)
+
+
+def test_the_feature_table_is_versions_py():
+    from imgpipe.runners.kubeflow.versions import (BY_FIELD, NON_ROOT_IMAGE,
+                                                   show)
+    rows = _table("| the package emits |")
+    documented = {}
+    for feature, oldest, *_ in rows:
+        for name in _named(feature):
+            documented[name] = oldest
+    expected = {name: show(version) for name, (version, _) in
+                BY_FIELD.items()}
+    expected[NON_ROOT] = show(NON_ROOT_IMAGE[0])
+    assert documented == expected
+
+
+def test_the_minimum_the_docs_state_is_the_packages(compiled):
+    from imgpipe.runners.kubeflow.versions import (requirements, show,
+                                                   used_features)
+    needed = requirements(used_features(compiled.spec, compiled.platform))
+    text = (ROOT / "docs/kubeflow.md").read_text()
+    assert f"it needs KFP >= {show(needed[0][0])}." in text
+
+
+def test_the_kubeflow_table_is_computed_from_the_package(compiled):
+    from imgpipe.runners.kubeflow.versions import (BY_FIELD,
+                                                   KUBEFLOW_RELEASES,
+                                                   NON_ROOT_IMAGE,
+                                                   used_features)
+    emitted = used_features(compiled.spec, compiled.platform)
+    rows = {kubeflow: (kfp, _named(missing)) for kubeflow, kfp, missing
+            in _table("| Kubeflow | KFP backend |")}
+    assert set(rows) == {release for release, _ in KUBEFLOW_RELEASES}
+    for release, backend in KUBEFLOW_RELEASES:
+        kfp, missing = rows[release]
+        assert _version(kfp) == backend, release
+        expected = {name for name in emitted if backend < BY_FIELD[name][0]}
+        if backend < NON_ROOT_IMAGE[0]:
+            expected.add(NON_ROOT)
+        assert missing == expected, release
+
+
+@pytest.mark.parametrize("release, refused", [
+    ("1.10.1", "security context"), ("1.9.1", "retries"),
+    ("1.8.1", "time limit per step")])
+def test_submit_refuses_each_kubeflow_releases_backend(compiled, release,
+                                                       refused):
+    from imgpipe.runners.kubeflow import versions
+    from imgpipe.runners.kubeflow.client import PipelinePackage
+
+    backend = dict(versions.KUBEFLOW_RELEASES)[release]
+    package = PipelinePackage.load(compiled.path)
+    with pytest.raises(versions.BackendTooOld, match=refused):
+        versions.check(versions.show(backend), package.features, "h")
