@@ -29,6 +29,13 @@ from benchmarks.pipeline_bench import IMGPIPE, measured
 
 ACCURACY_LINE = re.compile(r"Eval accuracy: ([0-9.]+)")
 BLESSED_LINE = re.compile(r"Model (blessed|not blessed)")
+# The console wraps the advice paragraph; it ends where the report line is.
+ADVICE = re.compile(r"^(Not served: .*?)(?=^Model report:|\Z)", re.M | re.S)
+
+
+def advice_in(console_text: str) -> str:
+    found = ADVICE.search(console_text)
+    return " ".join(found.group(1).split()) if found else ""
 
 
 def seconds_to_reach(elapsed: list, accuracies: list, target: float):
@@ -50,6 +57,7 @@ def pipeline_run(data: Path, output: Path, seed: int, *options: str
     verdict = BLESSED_LINE.search(result["stderr"] + result["stdout"])
     return {"seed": seed, "wall_s": round(result["seconds"], 1),
             "blessed": bool(verdict) and verdict.group(1) == "blessed",
+            "advice": advice_in(result["stderr"] + result["stdout"]),
             "peak_rss_mib": round(result["peak_rss_mib"]),
             "accuracy": float(found.group(1)) if found else
             history["val_accuracy"][-1],
