@@ -25,6 +25,9 @@ class RunSummary:
     report_uri: Optional[str] = None    # ModelReport's report.html folder
     promotion: Optional[str] = None     # the Pusher's auto-promote outcome
     baseline_model_uri: Optional[str] = None   # the model in service compared
+    # models.config's `stable` version after the run: the pushed one when it
+    # was the model's first (stable at once) or auto-promoted.
+    stable_version: Optional[str] = None
 
     @property
     def executed(self) -> int:
@@ -104,4 +107,20 @@ def build_summary(config: PipelineConfig, run_id: str,
     return RunSummary(run_id, nodes, accuracy, baseline, count, blessed, reasons,
                       pushed_version, pushed_path, evaluation_uri, report,
                       promotion, _input_uri(nodes, "Evaluator",
-                                            "baseline_model"))
+                                            "baseline_model"),
+                      _stable_version(pushed_path))
+
+
+def _stable_version(pushed_path: Optional[str]) -> Optional[str]:
+    """The `stable` label beside the pushed version's model folder."""
+    from imgpipe_components.model_store import ConfigError, current_labels
+    from imgpipe_components.storage import StorageError
+
+    if not pushed_path:
+        return None
+    try:
+        stable = current_labels(pushed_path.rstrip("/").rpartition("/")[0]
+                                ).get("stable")
+    except (ConfigError, ValueError, OSError, StorageError):
+        return None
+    return None if stable is None else str(stable)
