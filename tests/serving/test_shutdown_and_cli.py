@@ -142,6 +142,7 @@ def test_predict_through_the_server(model_base, digit_pngs, tmp_path):
                       "digits")
         assert bad.returncode == 2
         assert "400" in bad.stderr and "Unknown image file format" in bad.stderr
-    unreachable = imgpipe("predict", image, "--server", url)
+    unreachable = imgpipe("predict", image, "--server", url, "--model-name",
+                          "digits")
     assert unreachable.returncode == 2
     assert "Cannot reach the model server" in unreachable.stderr

@@ -77,10 +77,11 @@ def serve(
         check_bind_address(host, allow_remote)   # before importing anything
     except RemoteBindRefused as error:
         fail(str(error), 2)
-    if model_config is None or model_dir is not None:
-        model_dir = Path(run_target.pushed_model_dir(model_dir, output))
-    else:       # the config as written; the run's model dir if there is one
-        model_dir = Path(run_target.model_dir(model_dir, output))
+    # A config given by name is served as written: the model dir is only
+    # its fallback, and need not exist yet.
+    model_dir = Path(run_target.pushed_model_dir(model_dir, output)
+                     if model_config is None
+                     else run_target.model_dir(model_dir, output))
     from imgpipe_components.limits import MAX_PIXELS
     from imgpipe.serving.app import AppSettings
     from imgpipe.serving.server import ServerSettings

@@ -94,11 +94,11 @@ def _from_serving_folder(root: Path) -> OutputRecord:
         if serving.is_dir() else []
     if len(models) == 1:
         return OutputRecord(models[0], "", "imgpipe", root)
-    what = ("does not exist" if not root.exists() else
-            f"holds several models ({', '.join(models)})" if models else
-            "holds no imgpipe run")
+    what = (f"holds several models ({', '.join(models)}) and no "
+            f"{RECORD_NAME} says which is the run's" if models else
+            "holds no imgpipe run" + ("" if root.exists()
+                                      else " (it does not exist)"))
     raise NoRunError(
-        f"The output folder {root} {what}: no {RECORD_NAME} says which "
-        "model to use. Pass the --output folder of an `imgpipe run` (default "
-        "./output, relative to the current folder), or the model folder "
-        "itself with --model-dir.")
+        f"The output folder {root} {what}. Pass the --output folder of an "
+        "`imgpipe run` (default ./output, relative to the current folder), "
+        "or the model folder itself with --model-dir.")
