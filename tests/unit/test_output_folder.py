@@ -65,6 +65,9 @@ def test_an_output_folder_from_before_the_record_is_found_by_its_model(
         tmp_path):
     from imgpipe.runners.local import output_record
 
+    with pytest.raises(output_record.NoRunError, match=r"holds no imgpipe "
+                                                       r"run \(it does not"):
+        output_record.read(tmp_path / "missing")
     (tmp_path / "serving" / "flowers" / "1").mkdir(parents=True)
     assert output_record.read(tmp_path).model_name == "flowers"
     (tmp_path / "serving" / "cats").mkdir()

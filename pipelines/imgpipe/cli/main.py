@@ -128,9 +128,7 @@ def run(
             evaluation=dataclasses.replace(base.evaluation, **(
                 {"num_classes": len(counts)} if counts else {}))), auto)
         preflight.check_output_root(output)
-    except SettingsError as error:
-        fail(str(error), 2)
-    except preflight.OutputPathError as error:
+    except (SettingsError, preflight.OutputPathError) as error:
         fail(str(error), 2)
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
