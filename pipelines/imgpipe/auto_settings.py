@@ -64,6 +64,8 @@ FEW_PHOTOS_SIDE = 48
 FEW_PHOTOS_COPIES = 2
 FEW_PHOTOS_PASSES = 24_000
 FEW_PHOTOS_EPOCHS = (10, 40)
+# Keras' ImageNet weights for MobileNet-family bases start at 96 px inputs.
+TRANSFER_MIN_SIDE = 96
 
 
 @dataclasses.dataclass(frozen=True)
@@ -89,6 +91,8 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
     size = explicit.get("image_size") or chosen["image_size"][0]
     chosen.update(_regime(profile, hardware, int(size),
                           explicit.get("copies")))
+    if explicit.get("transfer_weights"):
+        chosen.update(_transfer(int(size)))
     reasons = []
     for name, (value, why) in chosen.items():
         if name in explicit and explicit[name] is not None:
@@ -97,6 +101,21 @@ def choose(profile: Optional[DataProfile], hardware: Hardware,
         reasons.append(f"{name} = {value}: {why}")
     return Choice(**{name: value for name, (value, _) in chosen.items()},
                   reasons=tuple(reasons))
+
+
+def _transfer(size: int) -> dict:
+    """Pretrained weights given (train.transfer_weights): fine-tune the
+    pretrained base on them. Not measured here: no pretrained weights can
+    be downloaded on these machines, and the reasons say so."""
+    found = {"architecture": (
+        "transfer", "pretrained weights given (train.transfer_weights): "
+        "fine-tuning them usually beats training from scratch on few "
+        "images (not measured here: no weights are downloadable)")}
+    if size < TRANSFER_MIN_SIDE:
+        found["image_size"] = (TRANSFER_MIN_SIDE, "pretrained weights given: "
+                               f"at least {TRANSFER_MIN_SIDE} px, the smallest"
+                               " input Keras' ImageNet weights are made for")
+    return found
 
 
 def _few_photos(profile: Optional[DataProfile], cpus: int) -> bool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from typing import Tuple
 
 from imgpipe_components.augment.settings import AugmentConfig
@@ -30,6 +31,29 @@ __all__ = ["AugmentConfig", "DataGateConfig", "EdgeConfig", "EvalConfig",
 
 # TF Serving model names end up in URLs and folder names.
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_NAME_MAX = 100
+FALLBACK_MODEL_NAME = "model"
+
+
+def model_name_for(data_root: str) -> str:
+    """The model name a data folder gives by default: its last path
+    segment made safe for TF Serving, whose model names become URL path
+    segments and folder names. Accents are dropped (NFKD: `déjà vu` ->
+    `deja_vu`), every run of other characters becomes one '_', and the
+    name starts and ends with a letter or digit; a name with none left
+    (`写真`, `...`) falls back to FALLBACK_MODEL_NAME."""
+    segment = str(data_root).replace("\\", "/").rstrip("/")
+    ascii_text = unicodedata.normalize(
+        "NFKD", segment.rpartition("/")[2]).encode("ascii", "ignore").decode()
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", ascii_text)
+    name = re.sub(r"[_.-]{2,}", _one_separator, name)[:_NAME_MAX]
+    return re.sub(r"^[^A-Za-z0-9]+|[^A-Za-z0-9]+$", "", name) or \
+        FALLBACK_MODEL_NAME
+
+
+def _one_separator(run: "re.Match") -> str:
+    """A run of '_', '.' and '-' as one: its first '.' or '-', else '_'."""
+    return next((c for c in run.group() if c != "_"), "_")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,6 +8,7 @@ batch goes on, and the command fails at the end naming every such file.
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Iterator, List, Optional, Tuple
@@ -19,11 +20,16 @@ class ServerError(ValueError):
     """The model server could not be reached or refused the request."""
 
 
-def predict_files(model_dir: Path, images: List[Path], top_k: int,
-                  server: Optional[str] = None) -> Iterator[Tuple[Path, Ranked]]:
+def predict_files(model_dir: Optional[Path], images: List[Path], top_k: int,
+                  server: Optional[str] = None,
+                  model_name: Optional[str] = None
+                  ) -> Iterator[Tuple[Path, Ranked]]:
+    """With `server`, the model is asked for by `model_name` (default: the
+    model dir's name) unless the URL names one."""
     if server:
-        yield from predict_via_server(server, model_name_of(model_dir),
-                                      images, top_k)
+        name = model_name or (model_name_of(model_dir) if model_dir
+                              else None)
+        yield from predict_via_server(server, name, images, top_k)
         return
     if Path(model_dir).suffix == ".tflite":
         yield from predict_with_tflite(Path(model_dir), images, top_k)
@@ -93,16 +99,21 @@ def predict_with_tflite(model_file: Path, images: List[Path], top_k: int
 
 def model_name_of(model_dir: Path) -> str:
     """The served name: the model folder's name (of a version's parent)."""
-    model_dir = Path(model_dir).resolve()
+    model_dir = Path(os.path.abspath(model_dir))    # a link keeps its name
     return model_dir.parent.name if model_dir.name.isdigit() else model_dir.name
 
 
-def predict_url(server: str, model_name: str) -> str:
+def predict_url(server: str, model_name: Optional[str]) -> str:
     """A server root (`http://127.0.0.1:8501`), or a model path on it
     (`.../v1/models/digits/labels/canary`) to pick a version or label."""
     server = server.rstrip("/")
     if "/v1/models/" in server:
         return server if server.endswith(":predict") else server + ":predict"
+    if not model_name:
+        raise ValueError(
+            f"--server {server} names no model: pass --model-name NAME, the "
+            "--output folder of the run that pushed it, or a model URL such "
+            f"as {server}/v1/models/NAME.")
     return f"{server}/v1/models/{model_name}:predict"
 
 
@@ -111,8 +122,9 @@ def _rank(prediction: dict, top_k: int) -> Ranked:
                   key=lambda pair: -pair[1])[:top_k]
 
 
-def predict_via_server(server: str, model_name: str, images: List[Path],
-                       top_k: int) -> Iterator[Tuple[Path, Ranked]]:
+def predict_via_server(server: str, model_name: Optional[str],
+                       images: List[Path], top_k: int
+                       ) -> Iterator[Tuple[Path, Ranked]]:
     """One request per image, so one bad file names itself."""
     import base64
 

@@ -85,7 +85,7 @@ def test_explain_takes_a_class_name_with_a_space(run, photos, tmp_path):
     result = subprocess.run(
         [IMGPIPE, "explain", str(image), "--model-dir",
          str(run / "serving" / "shapes"), "--class", "striped texture",
-         "--class", "déjà vu", "--output", str(tmp_path)],
+         "--class", "déjà vu", "--png-dir", str(tmp_path)],
         capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (tmp_path / f"{image.stem}-striped texture.png").is_file()
@@ -97,7 +97,7 @@ def test_an_unknown_class_is_one_clear_error(run, photos, tmp_path):
     result = subprocess.run(
         [IMGPIPE, "explain", str(image), "--model-dir",
          str(run / "serving" / "shapes"), "--class", "striped",
-         "--output", str(tmp_path)], capture_output=True, text=True,
+         "--png-dir", str(tmp_path)], capture_output=True, text=True,
         timeout=600)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -23,6 +23,10 @@ def test_every_component_executed_and_the_model_was_pushed(pipeline_run):
     assert first.eval_examples > 0
     assert first.pushed_version == "1"
     assert (pipeline_run.serving_dir / "1" / "saved_model.pb").exists()
+    # The model's first version is stable at once, and the summary says so.
+    assert first.stable_version == "1"
+    from imgpipe.cli.report import next_steps
+    assert next_steps(first).startswith("Version 1 is stable and served.")
 
 
 def test_unchanged_inputs_are_served_from_cache(pipeline_run):

@@ -25,7 +25,7 @@ def exported(pipeline_run, tmp_path_factory):
     output = tmp_path_factory.mktemp("edge")
     result = subprocess.run(
         [IMGPIPE, "export-edge", "--model-dir", str(pipeline_run.serving_dir),
-         "--examples", str(examples_of(pipeline_run)), "--output",
+         "--examples", str(examples_of(pipeline_run)), "--export-dir",
          str(output)], capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     return output, json.loads((output / REPORT).read_text()), result.stdout

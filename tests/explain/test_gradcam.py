@@ -57,7 +57,7 @@ def test_the_command_writes_one_png_per_class(pipeline_run, digits_subset,
     image = sorted((digits_subset / "2").iterdir())[0]
     result = subprocess.run(
         [IMGPIPE, "explain", str(image), "--model-dir",
-         str(pipeline_run.serving_dir), "--class", "3", "--output",
+         str(pipeline_run.serving_dir), "--class", "3", "--png-dir",
          str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     written = sorted(p.name for p in tmp_path.glob("*.png"))

@@ -62,7 +62,8 @@ def test_through_the_server_a_refused_file_does_not_stop_the_batch(
     with running_server(model_base) as client:
         done = subprocess.run(
             [IMGPIPE, "predict", "--server", str(client.base_url),
-             "--top-k", "1", str(images[0]), str(bad), str(images[1])],
+             "--model-name", "digits", "--top-k", "1", str(images[0]),
+             str(bad), str(images[1])],
             capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     classified = [line.split(":")[0] for line in done.stdout.splitlines()]

@@ -114,7 +114,9 @@ def test_promote_rollback_and_history_commands(tmp_path, pushed_version):
     forced = imgpipe("promote", "--model-dir", base, "--force")
     assert forced.returncode == 1 and "needs a --reason" in forced.stderr
     missing = imgpipe("promote", "--model-dir", tmp_path / "nothing")
-    assert missing.returncode == 1 and "push a version first" in missing.stderr
+    assert missing.returncode == 2
+    assert "no model has been pushed there" in " ".join(missing.stderr.split())
+    assert not (tmp_path / ".models.config.lock").exists()
 
 
 def test_predict_through_the_server(model_base, digit_pngs, tmp_path):
@@ -136,9 +138,11 @@ def test_predict_through_the_server(model_base, digit_pngs, tmp_path):
         assert labelled.returncode == 0
         assert labelled.stdout.split(": ")[1].split()[0] == \
             result.stdout.split(": ")[1].split()[0]
-        bad = imgpipe("predict", junk, "--server", url)
+        bad = imgpipe("predict", junk, "--server", url, "--model-name",
+                      "digits")
         assert bad.returncode == 2
         assert "400" in bad.stderr and "Unknown image file format" in bad.stderr
-    unreachable = imgpipe("predict", image, "--server", url)
+    unreachable = imgpipe("predict", image, "--server", url, "--model-name",
+                          "digits")
     assert unreachable.returncode == 2
     assert "Cannot reach the model server" in unreachable.stderr

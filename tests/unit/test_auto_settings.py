@@ -97,6 +97,20 @@ def test_a_few_hundred_photos_get_the_measured_photo_regime():
     assert choose(few_photos, CPU2, {"image_size": 96}).image_size == 96
 
 
+def test_pretrained_weights_choose_transfer_learning_at_its_input_size():
+    few_photos = DataProfile(images=360, classes=3, side=240, channels=3)
+    choice = choose(few_photos, CPU2, {"transfer_weights": "w.h5"})
+    assert (choice.architecture, choice.image_size) == (
+        "transfer", auto_settings.TRANSFER_MIN_SIDE)
+    assert any("not measured here" in reason for reason in choice.reasons)
+    # An explicit architecture still wins.
+    assert choose(few_photos, CPU2, {"transfer_weights": "w.h5",
+                                     "architecture": "small_cnn"}
+                  ).architecture == "small_cnn"
+    assert choose(few_photos, CPU2, {"transfer_weights": ""}
+                  ).architecture == "small_cnn"
+
+
 def test_every_epoch_reason_states_the_passes_it_chose():
     for profile in (DIGITS, GREY_10K, DataProfile(2500, 4, 149, 3)):
         choice = choose(profile, CPU2, {})

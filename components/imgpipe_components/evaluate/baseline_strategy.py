@@ -33,15 +33,19 @@ def served_model_artifact(model_store: str, candidates: List[types.Artifact],
     there is no stable version, it holds the candidate, or this ML Metadata
     store does not know its artifact."""
     from imgpipe_components.model_store.in_service import servable_stable_version
-    from imgpipe_components.model_store.versions import source_model, version_uri
+    from imgpipe_components.model_store.versions import (same_location,
+                                                         source_model,
+                                                         version_uri)
 
     version = servable_stable_version(model_store)
     if version is None:
         return []
     source = source_model(version_uri(model_store, version))
-    if source in {artifact.uri for artifact in candidates}:
+    if source is not None and any(same_location(source, artifact.uri)
+                                  for artifact in candidates):
         return []
-    known = [model for model in models if model.uri == source]
+    known = [model for model in models
+             if source is not None and same_location(model.uri, source)]
     if not known:
         logging.getLogger(__name__).warning(
             "The stable version %d of %s was pushed from %s, which this ML "

@@ -46,6 +46,11 @@ Plan = Union[Tuple[str, Dict[str, int], str], PromotionResult]
 def _transact(store, decide: Callable[[Dict[str, int]], Plan],
               user: Optional[str] = None) -> PromotionResult:
     """Read the labels, decide, write the config, record the changes."""
+    if not store.exists():
+        raise PromotionError(
+            f"{store.base_path} does not exist: no model has been pushed "
+            "there. Push a version first (`imgpipe run`), or pass the model "
+            "folder of a run (--output OUT, or --model-dir).")
     for _ in range(MAX_ATTEMPTS):
         with store.lock():
             config, token = store.read_config()

@@ -124,7 +124,8 @@ def _fsync_folder(folder: Path) -> None:
 
 @contextlib.contextmanager
 def locked(paths: ServingPaths) -> Iterator[None]:
-    paths.lock.parent.mkdir(parents=True, exist_ok=True)
+    """The writers' lock, on a side file beside the model folder; creates
+    no folder (a command on the wrong path must leave nothing behind)."""
     with open(paths.lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:

@@ -48,6 +48,11 @@ class LocalStore:
         self.base_path = str(self.paths.model_dir)
         self.where = str(self.paths.config)
 
+    def exists(self) -> bool:
+        """Whether the model's base path is there: actions write nothing,
+        not even their lock file, beside a folder that is not."""
+        return self.paths.model_dir.is_dir()
+
     def lock(self):
         return locked(self.paths)
 
@@ -83,6 +88,12 @@ class GcsStore:
         self.config_uri = f"{parent}/{CONFIG_NAME}"
         self.history_uri = f"{parent}/{HISTORY_NAME}"
         self.where = self.config_uri
+
+    @staticmethod
+    def exists() -> bool:
+        """A bucket has no folders: an empty models.config reads as no
+        labels, and nothing is written before a label moves."""
+        return True
 
     @staticmethod
     def lock():

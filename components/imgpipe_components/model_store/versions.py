@@ -64,6 +64,15 @@ def version_uri(base: str, version: int) -> str:
     return f"{str(base).rstrip('/')}/{version}"
 
 
+def same_location(first: str, second: str) -> bool:
+    """Whether two artifact URIs name one place: local paths compared with
+    symbolic links resolved (one output folder may be reached through a
+    link by one run and by its real path by the next), others as written."""
+    if "://" in first or "://" in second:
+        return first.rstrip("/") == second.rstrip("/")
+    return os.path.realpath(first) == os.path.realpath(second)
+
+
 def source_model(version_dir: str) -> Optional[str]:
     """The model artifact URI a version was pushed from, if recorded."""
     marker = f"{str(version_dir).rstrip('/')}/{SOURCE_FILE}"
@@ -79,7 +88,8 @@ def source_model(version_dir: str) -> Optional[str]:
 def version_holding(base: str, model_uri: str) -> Optional[int]:
     """The complete version already serving the model at `model_uri`."""
     for version in list_versions(base, complete_only=True):
-        if source_model(version_uri(base, version)) == model_uri:
+        source = source_model(version_uri(base, version))
+        if source is not None and same_location(source, model_uri):
             return version
     return None
 

@@ -11,20 +11,22 @@ from typing import List, Optional
 
 import typer
 
+from imgpipe.cli import run_target
 from imgpipe.cli.console import fail
-from imgpipe.cli.options import DEFAULT_MODEL_DIR, PushedModel
+from imgpipe.cli.options import DEFAULT_OUTPUT, PushedModel, RunOutput
 
 
 def explain(
     images: List[Path] = typer.Argument(..., metavar="IMAGE",
                                         help="Image files to explain."),
-    model_dir: PushedModel = DEFAULT_MODEL_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: PushedModel = None,
     class_name: Optional[List[str]] = typer.Option(
         None, "--class", metavar="CLASS",
         help="Also explain this class (repeat); the predicted class is "
              "always explained."),
-    output: Path = typer.Option(Path("output") / "explain",
-                                help="Folder for the PNGs."),
+    png_dir: Optional[Path] = typer.Option(
+        None, show_default="OUT/explain", help="Folder for the PNGs."),
 ) -> None:
     """Write Grad-CAM heat-maps of images as PNGs.
 
@@ -34,6 +36,8 @@ def explain(
     from imgpipe_components.model_report.gradcam import ExplainError, GradCam, save_overlay
     from imgpipe_components.model_store.in_service import version_in_service
 
+    png_dir = png_dir or run_target.run_output(model_dir, output) / "explain"
+    model_dir = run_target.pushed_model_dir(model_dir, output)
     try:
         version_dir = version_in_service(model_dir)
         cam = GradCam(version_dir)
@@ -46,7 +50,7 @@ def explain(
             for wanted in [None, *(class_name or [])]:
                 result = cam.explain(data, wanted, source=str(path))
                 written = save_overlay(
-                    result, output / f"{path.stem}-{result.class_name}.png",
+                    result, png_dir / f"{path.stem}-{result.class_name}.png",
                     f"{path.name} (version {version_dir.name})")
                 typer.echo(f"{path}: {result.class_name} "
                            f"{result.probability:.3f} -> {written}")
@@ -54,26 +58,28 @@ def explain(
         fail(str(error), 2)
 
 
-def _newest_examples(output: Path) -> Path:
+def _newest_examples(pipeline_root: Path) -> Path:
     found = sorted((int(p.name), p) for p in
-                   (output / "pipeline_root" / "ImageExampleGen" /
-                    "examples").glob("*") if p.name.isdigit())
+                   (pipeline_root / "ImageExampleGen" / "examples").glob("*")
+                   if p.name.isdigit())
     if not found:
         raise FileNotFoundError(
-            f"No ImageExampleGen output under {output}/pipeline_root: run "
-            "`imgpipe run` first, or pass --examples.")
+            f"No ImageExampleGen output under {pipeline_root}: run `imgpipe "
+            "run` first, pass the --output folder of a run, or pass "
+            "--examples.")
     return found[-1][1]
 
 
 def export_edge(
-    model_dir: PushedModel = DEFAULT_MODEL_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: PushedModel = None,
     examples: Optional[Path] = typer.Option(
-        None, help="ImageExampleGen output with Split-train (calibration) "
-                   "and Split-eval (scoring). Default: the newest one under "
-                   "output/pipeline_root."),
-    output: Optional[Path] = typer.Option(
-        None, help="Folder of the exports. Default: "
-                   "output/edge/MODEL/VERSION."),
+        None, show_default="the newest under OUT/pipeline_root",
+        help="ImageExampleGen output with Split-train (calibration) and "
+             "Split-eval (scoring)."),
+    export_dir: Optional[Path] = typer.Option(
+        None, show_default="OUT/edge/MODEL/VERSION",
+        help="Folder of the exports."),
     formats: List[str] = typer.Option(
         ["float32", "float16", "int8"], "--format", metavar="FORMAT",
         help="float32, float16 or int8 (repeat)."),
@@ -90,12 +96,14 @@ def export_edge(
     from imgpipe_components.edge_export.export import EdgeExportError, export_version
     from imgpipe_components.model_store.in_service import version_in_service
 
+    root = run_target.run_output(model_dir, output)
+    model_dir = run_target.pushed_model_dir(model_dir, output)
     try:
         version_dir = version_in_service(model_dir)
-        examples = examples or _newest_examples(Path("output"))
-        output = output or (Path("output") / "edge" /
-                            version_dir.parent.name / version_dir.name)
-        report = export_version(version_dir, examples, output, formats,
+        examples = examples or _newest_examples(root / "pipeline_root")
+        export_dir = export_dir or (root / "edge" / version_dir.parent.name /
+                                    version_dir.name)
+        report = export_version(version_dir, examples, export_dir, formats,
                                 max_accuracy_drop)
     except (EdgeExportError, FileNotFoundError) as error:
         fail(str(error), 2)
@@ -106,7 +114,7 @@ def export_edge(
                  else f"NOT published: {variant['reason']}")
         typer.echo(f"  {variant['format']:<8} {variant['size_bytes']:>9,} "
                    f"bytes  accuracy {variant['accuracy']:.4f}  {state}")
-    typer.echo(f"Written to {output}")
+    typer.echo(f"Written to {export_dir}")
 
 
 def register(app: typer.Typer) -> None:

@@ -17,7 +17,8 @@ import typer
 
 from imgpipe.cli.console import console, fail
 from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
-                                 MinAccuracy, ModelName)
+                                 MaxAccuracyDrop, MinAccuracy, ModelName,
+                                 SettingsFile, SpanPattern)
 from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
@@ -32,9 +33,7 @@ DEFAULT_PACKAGE = Path("build/imgpipe-kubeflow.yaml")
 @kubeflow_app.command("compile")
 def compile_command(
     output: Path = typer.Option(DEFAULT_PACKAGE, help="The .yaml to write."),
-    config: Optional[Path] = typer.Option(
-        None, help="YAML settings (sections pipeline: and kubeflow:, see "
-                   "docs/kubeflow.md); options given here win over it."),
+    config: SettingsFile = None,
     image: Optional[str] = typer.Option(
         None, show_default=KubeflowConfig.image, help="Image of every step."),
     pipeline_root: Optional[str] = typer.Option(
@@ -55,9 +54,8 @@ def compile_command(
     architecture: Architecture = None,
     epochs: Epochs = None,
     min_accuracy: MinAccuracy = None,
-    max_accuracy_drop: Optional[float] = typer.Option(
-        None, min=0, max=1, help="Eval accuracy a model may lose against "
-                                 "the model in service."),
+    max_accuracy_drop: MaxAccuracyDrop = None,
+    span_pattern: SpanPattern = None,
     gpus: Optional[int] = typer.Option(
         None, min=0, help="GPUs for the Trainer; 0 trains on CPU."),
     node_selector: List[str] = typer.Option(
@@ -97,6 +95,7 @@ def compile_command(
                       data_root=data_root, model_store=model_store,
                       model_store_pvc=model_store_pvc, gpu_count=gpus),
         pipeline=dict(model_name=model_name),
+        ingest=dict(span_pattern=span_pattern),
         transform=dict(image_size=image_size, channels=channels),
         train=dict(epochs=epochs, architecture=architecture),
         evaluation=dict(min_accuracy=min_accuracy,

@@ -86,6 +86,7 @@ class CompileOptions:
     config: Optional[Path] = None
     kubeflow: Dict[str, object] = dataclasses.field(default_factory=dict)
     pipeline: Dict[str, object] = dataclasses.field(default_factory=dict)
+    ingest: Dict[str, object] = dataclasses.field(default_factory=dict)
     transform: Dict[str, object] = dataclasses.field(default_factory=dict)
     train: Dict[str, object] = dataclasses.field(default_factory=dict)
     evaluation: Dict[str, object] = dataclasses.field(default_factory=dict)
@@ -114,6 +115,7 @@ def build(options: CompileOptions) -> Tuple[PipelineConfig, KubeflowConfig]:
                         else (PipelineConfig(), KubeflowConfig()))
     config = _replace(config, {
         **options.pipeline,
+        "ingest": _replace(config.ingest, options.ingest),
         "transform": _replace(config.transform, options.transform),
         "train": _replace(config.train, options.train),
         "evaluation": _replace(config.evaluation, options.evaluation)})

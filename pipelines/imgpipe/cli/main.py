@@ -15,12 +15,14 @@ from typing import List, Optional
 
 import typer
 
-from imgpipe.cli import explain, kubeflow, serving
+from imgpipe.cli import explain, kubeflow, run_target, serving
 from imgpipe.cli.console import console, fail
-from imgpipe.cli.options import (DEFAULT_MODEL_DIR, Architecture, Channels,
-                                 Epochs, ImageSize, MinAccuracy, ModelName)
+from imgpipe.cli.options import (DEFAULT_OUTPUT, Architecture, Channels,
+                                 Epochs, ImageSize, MaxAccuracyDrop,
+                                 MinAccuracy, RunModelName, RunOutput,
+                                 SettingsFile, SpanPattern)
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
-                            PipelineConfig, PushConfig, TrainConfig)
+                            PushConfig, TrainConfig)
 
 # Click's own help layout (rich_markup_mode=None): it rewraps each
 # paragraph to the terminal and gives option help a wide column, where
@@ -30,18 +32,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Image-classification pipeline: ingest, validate, "
                        "augment, transform, train, evaluate, push.")
 
-DEFAULT_OUTPUT = Path("output")
-
 
 @app.command()
 def run(
+    context: typer.Context,
     data: Optional[Path] = typer.Option(
         None, help="Folder of class sub-folders. Default: scikit-learn's "
                    "digits, written once under OUTPUT/data/digits."),
     output: Path = typer.Option(
         DEFAULT_OUTPUT, help="Folder of the pipeline root, the ML Metadata "
                              "store and the served models."),
-    model_name: ModelName = PipelineConfig.model_name,
+    config: SettingsFile = None,
+    model_name: RunModelName = None,
     image_size: ImageSize = None,
     channels: Channels = None,
     architecture: Architecture = None,
@@ -67,15 +69,19 @@ def run(
     seed: int = typer.Option(TrainConfig.seed, help="Random seed of the "
                              "augmentation and the training."),
     min_accuracy: MinAccuracy = EvalConfig.min_accuracy,
+    max_accuracy_drop: MaxAccuracyDrop = EvalConfig.max_accuracy_drop,
+    span_pattern: SpanPattern = None,
     no_cache: bool = typer.Option(False, "--no-cache",
                                   help="Re-run every component."),
     auto_promote: bool = typer.Option(
-        False, help="Promote the pushed canary to stable when its "
-                    "evaluation is at least the stable version's."),
+        PushConfig.auto_promote,
+        help="Promote the pushed canary to stable when its evaluation is at "
+             "least the stable version's."),
     edge_export: bool = typer.Option(
-        False, help="Also export TensorFlow Lite float32, float16 and int8 "
-                    "models, each published only within 1 point of the "
-                    "SavedModel's eval accuracy."),
+        EdgeConfig.enabled,
+        help="Also export TensorFlow Lite float32, float16 and int8 "
+             "models, each published only within 1 point of the "
+             "SavedModel's eval accuracy."),
     new_metadata: bool = typer.Option(
         False, help="Start a new ML Metadata store although earlier runs "
                     "exist: their cache is lost, and the next model is "
@@ -84,89 +90,59 @@ def run(
     """Run the whole pipeline locally.
 
     TFX's LocalDagRunner with a SQLite ML Metadata store under --output.
-    Settings not given are chosen from the data and this machine, and
-    printed with their reasons.
+    An option given wins over the --config file, the file over the
+    settings chosen from the data and this machine (printed with their
+    reasons), and those over the built-in defaults.
     """
-    from imgpipe import auto_settings
-    from imgpipe.runners.local import preflight
-    from imgpipe.cli.report import print_summary
+    import dataclasses
 
+    from imgpipe import auto_settings
+    from imgpipe.cli import run_settings
+    from imgpipe.cli.report import print_summary
+    from imgpipe.runners.local import preflight
     from imgpipe.runners.local.layout import LocalLayout
     from imgpipe_components.settings_codec import SettingsError
 
-    if data is None:
-        from imgpipe.digits import write_digits
-        data = write_digits(output / "data" / "digits")
+    given = run_settings.given_options(context)
+    base, parsed = run_settings.base_config(config, locals(), given)
     try:
-        counts = preflight.check_data_root(data)
-    except preflight.DataPathError as error:
+        if data is None:
+            from imgpipe.digits import write_digits
+            preflight.check_output_root(output)
+            data = write_digits(output / "data" / "digits")
+        counts = preflight.check_data_root(data, base.ingest)
+    except (preflight.DataPathError, preflight.OutputPathError) as error:
         fail(str(error), 2)
-    auto, budget_s = _chosen_settings(data, counts, train_budget, {
+    auto, budget_s = run_settings.chosen(data, counts, base, parsed,
+                                         train_budget, {
         "image_size": image_size, "channels": channels, "copies": copies,
         "architecture": architecture, "epochs": epochs,
         "batch_size": batch_size})
     try:
         # The chooser's settings (explicit options among them) go in
         # through `auto_settings.apply`, as on Kubeflow.
-        config = auto_settings.apply(PipelineConfig(
-            model_name=model_name,
-            augment=AugmentConfig(rebalance_to=rebalance_to),
-            train=TrainConfig(seed=seed,
-                              online_augmentation=online_augmentation,
-                              time_budget_s=budget_s,
-                              early_stopping_patience=early_stopping),
-            evaluation=EvalConfig(min_accuracy=min_accuracy,
-                                  **({"num_classes": len(counts)} if counts
-                                     else {})),
-            edge=EdgeConfig(enabled=edge_export),
-            push=PushConfig(auto_promote=auto_promote),
-            enable_cache=not no_cache), auto)
-    except SettingsError as error:
+        pipeline_config = auto_settings.apply(dataclasses.replace(
+            base, model_name=run_settings.model_name(model_name, parsed, data),
+            train=dataclasses.replace(base.train, time_budget_s=budget_s or
+                                      base.train.time_budget_s),
+            evaluation=dataclasses.replace(base.evaluation, **(
+                {"num_classes": len(counts)} if counts else {}))), auto)
+        preflight.check_output_root(output)
+    except (SettingsError, preflight.OutputPathError) as error:
         fail(str(error), 2)
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
-    summary = _run_with_progress(config, layout, new_metadata)
-    print_summary(console, layout.serving_dir(config.model_name), summary)
+    console.print(f"Model: {pipeline_config.model_name}")
+    summary = _run_with_progress(pipeline_config, layout, new_metadata)
+    print_summary(console, summary, run_target.output_option(output))
 
 
-def _chosen_settings(data: Path, counts: dict, train_budget: Optional[str],
-                     explicit: dict):
-    """The chooser's settings (explicit options win), printed with their
-    reasons; and the time budget in seconds (0 = none)."""
-    from imgpipe_components.image_example_gen.image_records import \
-        IMAGE_EXTENSIONS
-    from imgpipe import auto_settings, data_profile
-
-    budget_s = 0.0
-    if train_budget is not None:
-        try:
-            budget_epochs, budget_s = auto_settings.parse_budget(train_budget)
-        except ValueError as error:
-            fail(str(error), 2)
-        if budget_epochs and explicit["epochs"] not in (None, budget_epochs):
-            fail(f"--epochs {explicit['epochs']} and --train-budget "
-                  f"{train_budget} disagree: give one of them.", 2)
-        explicit["epochs"] = explicit["epochs"] or budget_epochs
-    profile = (data_profile.profile_folder(data, counts,
-                                            tuple(IMAGE_EXTENSIONS))
-               if counts else None)
-    choice = auto_settings.choose(profile, data_profile.detect_hardware(),
-                                  explicit)
-    console.print("Settings (from the data and this machine; any option "
-                  "overrides):")
-    for reason in choice.reasons:
-        console.print(f"  {reason}", soft_wrap=True)
-    if budget_s:
-        console.print(f"  train budget = {budget_s:.0f} s: set on the "
-                      "command line")
-    return choice, budget_s
-
-
-def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
+def _run_with_progress(config, layout, new_metadata: bool):
     from imgpipe.runners.local.runner import quiet_logs, run_pipeline
+    from imgpipe.cli import disk_errors
     from imgpipe.cli.report import describe_failure
-    from imgpipe.runners.local.run_guard import RunGuardError
+    from imgpipe.runners.local.run_guard import RunGuardError, RunInterrupted
 
     log_file = layout.logs_dir / time.strftime("run-%Y%m%d-%H%M%S.log")
     quiet_logs(log_file)
@@ -187,12 +163,21 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
             return run_pipeline(config, layout, on_progress, new_metadata)
         except RunGuardError as error:
             fail(str(error), 2)
+        except KeyboardInterrupt as stop:
+            console.print(stop.message if isinstance(stop, RunInterrupted)
+                          else "Interrupted; nothing was pushed; the next "
+                               "run resumes from the cached steps.")
+            raise typer.Exit(130)
         except Exception as error:  # noqa: BLE001 - shown without traceback
             failed = [node for node in started if node not in finished]
             component = failed[-1] if failed else None
             # The traceback goes to the log the message points at.
             logging.getLogger("imgpipe").exception(
                 "The run failed in %s", component or "the pipeline")
+            disk = disk_errors.describe(error, layout.output_root,
+                                        component, log_file)
+            if disk:
+                fail(disk, 2)
             fail(describe_failure(error, component, log_file))
 
 
@@ -200,8 +185,9 @@ def _run_with_progress(config: PipelineConfig, layout, new_metadata: bool):
 def predict(
     images: List[Path] = typer.Argument(..., metavar="IMAGE",
                                         help="Image files to classify."),
-    model_dir: Path = typer.Option(
-        DEFAULT_MODEL_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: Optional[Path] = typer.Option(
+        None, show_default="OUT/serving/MODEL",
         help="A pushed model's folder (its stable version is used), one "
              "version's SavedModel folder, or a .tflite file from "
              "`imgpipe export-edge`."),
@@ -209,7 +195,10 @@ def predict(
     server: Optional[str] = typer.Option(
         None, help="Ask a model server (`imgpipe serve` or TF Serving) "
                    "instead: http://127.0.0.1:8501, or a model path on it "
-                   "such as .../v1/models/digits/labels/canary."),
+                   "such as .../v1/models/NAME/labels/canary."),
+    model_name: Optional[str] = typer.Option(
+        None, show_default="the run's model",
+        help="With --server: the name the model is served under."),
 ) -> None:
     """Classify images and print the top-k classes.
 
@@ -217,8 +206,13 @@ def predict(
     """
     from imgpipe.predict import predict_files
 
+    if server is None:
+        model_dir = run_target.pushed_model_dir(model_dir, output)
+    elif not (model_dir or model_name or "/v1/models/" in server):
+        model_name = run_target.record(output).model_name
     try:
-        for path, ranked in predict_files(model_dir, images, top_k, server):
+        for path, ranked in predict_files(model_dir, images, top_k, server,
+                                          model_name):
             shown = ", ".join(f"{name} {p:.3f}" for name, p in ranked)
             typer.echo(f"{path}: {shown}")
     except (FileNotFoundError, ValueError) as error:

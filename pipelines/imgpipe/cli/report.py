@@ -5,14 +5,18 @@ from pathlib import Path
 from typing import Optional
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from imgpipe.cli.data_report import print_data_summary
 from imgpipe.runners.local.summary import RunSummary
 
 
-def print_summary(console: Console, serving_dir: str,
-                  summary: RunSummary) -> None:
+def print_summary(console: Console, summary: RunSummary,
+                  output_option: str = "") -> None:
+    """The run's outcome; `output_option` (" --output OUT", or "" for the
+    default folder) goes into every command suggested, so that each works
+    from any folder."""
     table = Table(title=f"Run {summary.run_id}", show_edge=False)
     table.add_column("component")
     table.add_column("state")
@@ -38,18 +42,30 @@ def print_summary(console: Console, serving_dir: str,
         console.print(f"Model report: {summary.report_uri}/report.html")
     if summary.pushed_version:
         console.print(f"Pushed version {summary.pushed_version} to "
-                      f"{summary.pushed_path}")
-        console.print("It is the canary; serve it locally over TF Serving's "
-                      "REST API with\n"
-                      f"  imgpipe serve --model-dir {serving_dir}\n"
-                      "promote it to stable with `imgpipe promote`, or "
-                      "classify files directly:\n"
-                      f"  imgpipe predict --model-dir {serving_dir} "
-                      "IMAGE...")
+                      f"{escape(summary.pushed_path)}", soft_wrap=True)
         if summary.promotion:
-            console.print(f"Auto-promote: {summary.promotion}")
+            console.print(f"Auto-promote: {escape(summary.promotion)}")
+        # Paths whole (soft_wrap) and as written (no markup): the commands
+        # are meant to be copied.
+        console.print(escape(next_steps(summary, output_option)),
+                      soft_wrap=True)
     else:
         console.print("Nothing pushed: the model in service stays.")
+
+
+def next_steps(summary: RunSummary, output_option: str = "") -> str:
+    """What the pushed version is now, and the commands to use it."""
+    version, out = summary.pushed_version, output_option
+    use = ("Serve it over TF Serving's REST API with\n"
+           f"  imgpipe serve{out}\n"
+           "or classify files directly:\n"
+           f"  imgpipe predict{out} IMAGE...")
+    if summary.stable_version == version:
+        return f"Version {version} is stable and served. {use}"
+    stable = (f"; stable stays version {summary.stable_version}"
+              if summary.stable_version else "")
+    return (f"Version {version} is the canary{stable}. {use}\n"
+            f"Promote it to stable with\n  imgpipe promote{out}")
 
 
 def explain_error(error: BaseException) -> str:

@@ -13,15 +13,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from imgpipe.cli import run_target
 from imgpipe.cli.console import console, fail
-from imgpipe.cli.options import DEFAULT_MODEL_DIR
+from imgpipe.cli.options import DEFAULT_OUTPUT, RunOutput
 
 
-MODEL_DIR = typer.Option(DEFAULT_MODEL_DIR, "--model-dir",
+MODEL_DIR = typer.Option(None, "--model-dir", show_default="OUT/serving/MODEL",
                          help="The model's base path: numbered versions "
                               "inside, models.config beside it.")
 # Promotion also takes gs://bucket/... (a str: pathlib would fold "gs://").
-STORE_DIR = typer.Option(str(DEFAULT_MODEL_DIR), "--model-dir",
+STORE_DIR = typer.Option(None, "--model-dir", show_default="OUT/serving/MODEL",
                          help="The model's base path, local or gs://: "
                               "numbered versions inside, models.config and "
                               "the promotion history beside it.")
@@ -33,7 +34,8 @@ MODEL_NAME = typer.Option(None, "--model-name",
 
 
 def serve(
-    model_dir: Path = MODEL_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: Optional[Path] = MODEL_DIR,
     model_name: Optional[str] = MODEL_NAME,
     host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
     port: int = typer.Option(8501, min=0, max=65535,
@@ -75,9 +77,11 @@ def serve(
         check_bind_address(host, allow_remote)   # before importing anything
     except RemoteBindRefused as error:
         fail(str(error), 2)
-    if not model_dir.is_dir() and model_config is None:
-        fail(f"{model_dir} does not exist: push a model first "
-              "(`imgpipe run`) or pass --model-dir.", 2)
+    # A config given by name is served as written: the model dir is only
+    # its fallback, and need not exist yet.
+    model_dir = Path(run_target.pushed_model_dir(model_dir, output)
+                     if model_config is None
+                     else run_target.model_dir(model_dir, output))
     from imgpipe_components.limits import MAX_PIXELS
     from imgpipe.serving.app import AppSettings
     from imgpipe.serving.server import ServerSettings
@@ -98,7 +102,8 @@ def serve(
 
 
 def promote(
-    model_dir: str = STORE_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: Optional[str] = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     force: bool = typer.Option(False, help="Promote even if the policy "
                                "refuses; needs --reason."),
@@ -113,12 +118,13 @@ def promote(
     --server, is AVAILABLE there).
     """
     from imgpipe_components.model_store import promote as promote_canary
-    _move_label(promote_canary, model_dir, model_name, force, reason,
-                server=server)
+    _move_label(promote_canary, run_target.pushed_model_dir(model_dir, output),
+                model_name, force, reason, server=server)
 
 
 def rollback(
-    model_dir: str = STORE_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: Optional[str] = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     reason: Optional[str] = typer.Option(None, help="Recorded in the "
                                          "history."),
@@ -130,7 +136,8 @@ def rollback(
     --server, is AVAILABLE there).
     """
     from imgpipe_components.model_store import rollback as roll_back
-    _move_label(roll_back, model_dir, model_name, reason, server=server)
+    _move_label(roll_back, run_target.pushed_model_dir(model_dir, output),
+                model_name, reason, server=server)
 
 
 def _move_label(action, *args, **kwargs) -> None:
@@ -148,7 +155,8 @@ def _move_label(action, *args, **kwargs) -> None:
 
 
 def history(
-    model_dir: str = STORE_DIR,
+    output: RunOutput = DEFAULT_OUTPUT,
+    model_dir: Optional[str] = STORE_DIR,
     model_name: Optional[str] = MODEL_NAME,
     limit: int = typer.Option(20, min=1, help="Newest changes shown."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per "
@@ -160,6 +168,7 @@ def history(
 
     from imgpipe_components.storage.files import StorageError
     from imgpipe_components.model_store import ConfigError, show_history
+    model_dir = run_target.pushed_model_dir(model_dir, output)
     try:
         changes = show_history(model_dir, model_name)[-limit:]
     except (ConfigError, ValueError, StorageError) as error:

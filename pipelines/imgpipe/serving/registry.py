@@ -67,12 +67,16 @@ class ConfigSource:
                 f"{self.path} does not list model {expected.name} (it lists "
                 f"{', '.join(sorted(entries))}): pass --model-name, or "
                 "--model-config to serve that config as written")
-        if os.path.abspath(entry.base_path) != expected.base_path:
+        # The same folder reached through a symbolic link (an output
+        # folder that is a link, a mount point) is the same model.
+        if os.path.realpath(entry.base_path) != \
+                os.path.realpath(expected.base_path):
             raise ConfigError(
                 f"{self.path} gives model {expected.name} base_path "
-                f"{entry.base_path}, not the model dir {expected.base_path} "
-                "(a serving folder copied or moved?): fix base_path there, "
-                "or pass --model-config to serve the config as written")
+                f"{entry.base_path}, not the model dir {expected.base_path}, "
+                "even with symbolic links resolved (a serving folder copied "
+                "or moved?): fix base_path there, or pass --model-config to "
+                "serve the config as written")
 
     def current(self):
         from imgpipe_components.model_store.models_config import ConfigError, read_config

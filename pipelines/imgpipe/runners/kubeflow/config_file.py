@@ -14,11 +14,13 @@ Kubeflow build in one reviewed file.
       default_retry: {max_retries: 2, backoff_s: 30, timeout_s: 7200}
       retries: {Trainer: {max_retries: 3, backoff_s: 120, timeout_s: 21600}}
 
-Both sections go through settings_codec.from_dict, so an unknown key or an
-out-of-range value is refused with its name. Maps are written as maps here
-and kept as tuples of pairs in the frozen dataclasses; `resources` and
-`retries` entries replace the defaults of the steps they name, other steps
-keep theirs.
+The file is read by imgpipe.settings_file, shared with `imgpipe run
+--config`, so the pipeline: section gives the same PipelineConfig to both
+runners. This module adds the kubeflow: section, also through
+settings_codec.from_dict: an unknown key or an out-of-range value is
+refused with its name. Maps are written as maps here and kept as tuples of
+pairs in the frozen dataclasses; `resources` and `retries` entries replace
+the defaults of the steps they name, other steps keep theirs.
 CLI options given with `--config` win over the file.
 """
 from __future__ import annotations
@@ -27,12 +29,11 @@ import dataclasses
 from pathlib import Path
 from typing import Any, Dict, Tuple
 
+from imgpipe import settings_file
 from imgpipe.config import PipelineConfig
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
                                                KubeflowConfig, StepRetry)
 from imgpipe_components.settings_codec import SettingsError, from_dict
-
-SECTIONS = ("pipeline", "kubeflow")
 
 
 def merge_per_step(base: Tuple[Tuple[str, Any], ...],
@@ -65,42 +66,14 @@ def kubeflow_from_dict(values: Dict[str, Any]) -> KubeflowConfig:
         retries=merge_per_step(kubeflow.retries, retries))
 
 
-# Settings the defaults chooser may pick (pipelines/imgpipe/runners/kubeflow/auto_settings.py),
-# by the pipeline: section that holds them.
-CHOSEN_SETTINGS = {"transform": ("image_size", "channels"),
-                   "augment": ("copies",),
-                   "train": ("architecture", "epochs", "batch_size")}
-
-
 def given_settings(path: Path) -> Dict[str, Any]:
-    """The chooser's settings that the file sets, name -> value (read after
-    `load`, which has already refused a malformed file)."""
-    import yaml
-
-    pipeline = (yaml.safe_load(path.read_text()) or {}).get("pipeline") or {}
-    return {name: (pipeline.get(section) or {})[name]
-            for section, names in CHOSEN_SETTINGS.items() for name in names
-            if name in (pipeline.get(section) or {})}
+    """The chooser's settings that the file sets, name -> value."""
+    return settings_file.read(path).chosen_settings()
 
 
 def load(path: Path) -> Tuple[PipelineConfig, KubeflowConfig]:
-    import yaml
-
+    parsed = settings_file.read(path)
     try:
-        values = yaml.safe_load(path.read_text()) or {}
-    except OSError as error:
-        raise SettingsError(
-            f"--config {path}: cannot read it ({error.strerror}); pass a YAML "
-            "file with pipeline: and kubeflow: sections, e.g. "
-            "infra/kubeflow/prod.yaml.") from error
-    except yaml.YAMLError as error:
-        raise SettingsError(f"{path}: not YAML ({error}).") from error
-    if not isinstance(values, dict) or set(values) - set(SECTIONS):
-        raise SettingsError(
-            f"{path}: expected the sections {' and '.join(SECTIONS)} at the "
-            f"top level, got {sorted(values) if isinstance(values, dict) else values!r}.")
-    try:
-        return (from_dict(PipelineConfig, values.get("pipeline") or {}),
-                kubeflow_from_dict(values.get("kubeflow") or {}))
+        return parsed.pipeline, kubeflow_from_dict(parsed.kubeflow_values)
     except (SettingsError, TypeError) as error:
         raise SettingsError(f"{path}: {error}") from error

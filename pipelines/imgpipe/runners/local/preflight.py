@@ -6,6 +6,7 @@ traceback from deep inside a Beam job minutes later.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -13,6 +14,11 @@ from pathlib import Path
 
 class DataPathError(ValueError):
     """The data path cannot be used; the message says why and what to do."""
+
+
+class OutputPathError(ValueError):
+    """The output folder cannot be written; the message says why and what
+    to do."""
 
 
 _LAYOUT = ("Expected layout: <data>/<class name>/<image files>, one folder "
@@ -66,6 +72,44 @@ def check_data_root(data_root: Path, ingest=None) -> dict:
             f"({next(iter(counts))}); a classifier needs at least two class "
             "folders.")
     return counts
+
+
+def check_output_root(output: Path) -> None:
+    """Raises OutputPathError unless `output` is (or can be made) a folder
+    this process can write: a read-only disk, missing permissions or a
+    file in the way stop the run here, before any step starts. A folder
+    this check made is removed again when it fails."""
+    import tempfile
+
+    output = Path(os.path.abspath(output))
+    missing = [p for p in [output, *output.parents] if not p.exists()]
+    try:
+        if output.exists() and not output.is_dir():
+            raise NotADirectoryError(20, "it is a file, not a folder",
+                                     str(output))
+        output.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(prefix=".imgpipe-write-check-",
+                                         dir=output)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as error:
+        for folder in missing:      # deepest first: only what was made
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        reason = error.strerror or str(error)
+        where = f" ({error.filename})" if error.filename and not Path(
+            error.filename).is_relative_to(output) else ""
+        raise OutputPathError(
+            f"Cannot write to the output folder {output}{where}: {reason}. "
+            "Pass another folder with --output, or make this one writable "
+            "(a read-only disk or mount, or its permissions), then run "
+            "again.") from None
+
+
+def data_folder(data_root: Path, ingest=None) -> Path:
+    """The folder a run ingests: the latest span's with a span pattern,
+    else the data root."""
+    return _latest_span_folder(data_root, ingest)
 
 
 def _latest_span_folder(data_root: Path, ingest) -> Path:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
+import signal
 import socket
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, List
 
 import filelock
 
@@ -33,6 +35,15 @@ LOCK_NOTE = ".imgpipe-run.json"
 
 class RunGuardError(RuntimeError):
     """A run must not start; the message says why and what to do."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped the run and its half-written outputs are gone;
+    `message` says what was kept."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 @contextlib.contextmanager
@@ -108,3 +119,57 @@ def _check_readable(store: Path) -> None:
             "Restore it from a backup and run again; or move it aside and "
             "run with --new-metadata to start a new store knowingly (caches "
             "and the baseline are lost; the pushed versions keep serving).")
+
+
+@contextlib.contextmanager
+def interruptible(layout: LocalLayout, model_name: str) -> Iterator[None]:
+    """Turns Ctrl-C inside the block into RunInterrupted, once the
+    interrupted executions' output folders are removed (a second Ctrl-C
+    meanwhile is ignored: the clean-up is short)."""
+    from imgpipe_components.model_store.versions import list_versions
+
+    serving_dir = layout.serving_dir(model_name)
+    before = set(list_versions(serving_dir))
+    try:
+        yield
+    except KeyboardInterrupt:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            remove_unpublished_outputs(layout)
+            for staging in Path(serving_dir).glob(".staging-*"):
+                shutil.rmtree(staging, ignore_errors=True)
+            pushed = sorted(set(list_versions(serving_dir)) - before)
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        kept = (f"version {pushed[-1]} had been pushed to {serving_dir}"
+                if pushed else "nothing was pushed")
+        raise RunInterrupted(f"Interrupted; {kept}; the next run resumes "
+                             "from the cached steps.") from None
+
+
+def remove_unpublished_outputs(layout: LocalLayout) -> List[Path]:
+    """Removes the output folders of executions that never finished
+    (RUNNING or NEW in ML Metadata); returns the folders removed."""
+    from ml_metadata.proto import metadata_store_pb2
+
+    from imgpipe.runners.local.run_record import open_store
+
+    if not Path(layout.metadata_path).is_file():
+        return []
+    states = metadata_store_pb2.Execution
+    unfinished = [execution.id for execution in
+                  open_store(layout.metadata_path).get_executions()
+                  if execution.last_known_state in (states.RUNNING,
+                                                    states.NEW)]
+    removed = []
+    root = Path(layout.pipeline_root)
+    for execution_id in unfinished:
+        # TFX's layout: <root>/<node>/<output key>/<execution id>, and the
+        # executor's scratch folder <root>/<node>/.system/executor_execution/<id>.
+        for folder in [*root.glob(f"*/*/{execution_id}"),
+                       *root.glob(f"*/.system/executor_execution/"
+                                  f"{execution_id}")]:
+            if folder.parent.name != ".system" and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+                removed.append(folder)
+    return removed

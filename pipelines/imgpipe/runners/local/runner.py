@@ -56,18 +56,23 @@ def run_pipeline(config: PipelineConfig, layout: LocalLayout,
                  new_metadata: bool = False) -> RunSummary:
     """Runs the pipeline once; raises run_guard.RunGuardError when another
     run holds the output folder or the metadata store is missing/corrupt
-    (`new_metadata` accepts starting a new store)."""
+    (`new_metadata` accepts starting a new store), and
+    run_guard.RunInterrupted on Ctrl-C, once the interrupted steps'
+    outputs are removed. The output folder's imgpipe.json records the
+    model (output_record)."""
     from imgpipe_components.image_example_gen.component import detect_format
-    from imgpipe.runners.local import run_guard
+    from imgpipe.runners.local import output_record, run_guard
 
     with run_guard.exclusive_run(layout.output_root):
         run_guard.check_metadata_store(layout, config.model_name,
                                        new_metadata)
+        output_record.write(layout, config.model_name, config.pipeline_name)
         # The precise input glob for ExampleGen's fingerprint: the factory
         # itself reads nothing.
         config = dataclasses.replace(
             config, ingest=detect_format(layout.data_root, config.ingest))
-        return _run_locked(config, layout, on_progress)
+        with run_guard.interruptible(layout, config.model_name):
+            return _run_locked(config, layout, on_progress)
 
 
 def _run_locked(config: PipelineConfig, layout: LocalLayout,

@@ -32,6 +32,9 @@ class RunSummary:
     baseline_model_uri: Optional[str] = None   # the model in service compared
     advice: str = ""     # what to try when the model was not blessed
     data: Optional[DataSummary] = None  # read, quarantined, excluded
+    # models.config's `stable` version after the run: the pushed one when it
+    # was the model's first (stable at once) or auto-promoted.
+    stable_version: Optional[str] = None
 
     @property
     def executed(self) -> int:
@@ -116,4 +119,20 @@ def build_summary(config: PipelineConfig, run_id: str,
                                             "baseline_model"), advice,
                       data=build_data_summary(
                           _uri(nodes, "ImageExampleGen", "examples"),
-                          _uri(nodes, "DataGate", "report")))
+                          _uri(nodes, "DataGate", "report")),
+                      stable_version=_stable_version(pushed_path))
+
+
+def _stable_version(pushed_path: Optional[str]) -> Optional[str]:
+    """The `stable` label beside the pushed version's model folder."""
+    from imgpipe_components.model_store import ConfigError, current_labels
+    from imgpipe_components.storage import StorageError
+
+    if not pushed_path:
+        return None
+    try:
+        stable = current_labels(pushed_path.rstrip("/").rpartition("/")[0]
+                                ).get("stable")
+    except (ConfigError, ValueError, OSError, StorageError):
+        return None
+    return None if stable is None else str(stable)
