@@ -224,6 +224,7 @@ def predict(
 from imgpipe.cli import serving as cli_serving; cli_serving.register(app)  # noqa: E402,E702 - serve, promote, rollback, history
 from imgpipe.cli import kubeflow as cli_kubeflow; cli_kubeflow.register(app)  # noqa: E402,E702 - kubeflow compile, submit, schedule
 from imgpipe.cli import explain as cli_explain; cli_explain.register(app)  # noqa: E402,E702 - explain, export-edge
+from imgpipe.cli import ui as cli_ui; cli_ui.register(app)  # noqa: E402,E702 - ui
 
 def main() -> None:
     """The `imgpipe` console script: the Typer app, then an exit that skips
