@@ -34,7 +34,8 @@ from imgpipe.ui.models import ActionRefused, act
 HERE = Path(__file__).parent
 LOOPBACK_NAMES = ["127.0.0.1", "localhost", "::1", "[::1]"]
 SANDBOX = "sandbox allow-scripts allow-popups allow-forms"
-# Warm TFMA a moment after start-up, so the first page is not slowed.
+# Start the TFMA worker a moment after start-up (evaluation.py), so the
+# first page is not slowed by its start.
 WARM_AFTER_S = 1.0
 NEWEST_WARMED = 10
 
@@ -51,6 +52,7 @@ def create_app(output: Path, allow_actions: bool = False,
             timer.start()
         yield
         timer.cancel()
+        ui.evaluations.close()
 
     app = FastAPI(title="imgpipe ui", docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)
@@ -160,4 +162,4 @@ def _warm(ui: pages.Ui) -> None:
     runs = pages.evaluated(ui.runs())
     uris = [run.output("Evaluator", "evaluation").uri
             for run in pages.distinct_evaluations(runs)[:NEWEST_WARMED]]
-    ui.evaluations.start_warming(uris)
+    ui.evaluations.prefetch(uris)

@@ -9,10 +9,12 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional
 
-from imgpipe.ui.evaluation import Details, EvaluationReader
+from imgpipe.ui.evaluation import PENDING, Details, EvaluationReader
 from imgpipe.ui.files import OutputFolder
 from imgpipe.ui.runs import Run
 
+# How long a page waits for the TFMA worker before it shows what it has.
+WAIT_S = 0.25
 METRICS = (("sparse_categorical_accuracy", "accuracy"),
            ("macro_precision", "macro precision"),
            ("macro_recall", "macro recall"),
@@ -22,19 +24,23 @@ METRICS = (("sparse_categorical_accuracy", "accuracy"),
 
 def comparison(folder: OutputFolder, reader: EvaluationReader,
                left: Run, right: Run) -> dict:
-    details = [_details(reader, run) for run in (left, right)]
+    uris = [_evaluation_uri(run) for run in (left, right)]
+    reader.prefetch(uri for uri in uris if uri)
+    found = [reader.details(uri, WAIT_S) if uri else None for uri in uris]
+    pending = any(d == PENDING for d in found)
+    details = [None if d == PENDING else d for d in found]
     names = _class_names(left) or _class_names(right)
     return {"metrics": _metric_rows(details, left, right),
             "per_class": _per_class_rows(details, names),
             "matrices": [_matrix(d, names) for d in details],
-            "data": _data_rows(folder, left, right),
-            "missing": [run.run_id for run, d in zip((left, right), details)
+            "data": _data_rows(folder, left, right), "pending": pending,
+            "missing": [run.run_id for run, d in zip((left, right), found)
                         if d is None]}
 
 
-def _details(reader: EvaluationReader, run: Run) -> Optional[Details]:
+def _evaluation_uri(run: Run) -> Optional[str]:
     artifact = run.output("Evaluator", "evaluation")
-    return reader.details(artifact.uri) if artifact else None
+    return artifact.uri if artifact else None
 
 
 def _class_names(run: Run) -> List[str]:
@@ -52,9 +58,14 @@ def _delta(a, b) -> Optional[float]:
 
 
 def _metric_rows(details, left: Run, right: Run) -> List[dict]:
+    """TFMA's overall metrics; the accuracy from the model report until
+    they are read."""
     rows = []
     for key, label in METRICS:
         a, b = (d.overall.get(key) if d else None for d in details)
+        if key == METRICS[0][0]:
+            a = left.facts.accuracy if a is None else a
+            b = right.facts.accuracy if b is None else b
         if a is not None or b is not None:
             rows.append({"label": label, "a": a, "b": b,
                          "delta": _delta(a, b), "count": key ==

@@ -27,8 +27,10 @@ _CHAINED = re.compile(
     r"^(?:The above exception was the direct cause of the following "
     r"exception:|During handling of the above exception, another exception "
     r"occurred:)$", re.M)
-# Logs are named by their start, a moment before the run's first step.
+# Logs are named by their start, a moment before the run's first step
+# (imports, the chooser, preflight: seconds, rarely a minute).
 _SLACK_S = 5.0
+_LEAD_S = 600.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,14 +50,15 @@ def _log_start(path: Path) -> Optional[float]:
 def find_log(logs_dir: Path, run_id: str, started_s: float
              ) -> Optional[Path]:
     """The log of the run that started at `started_s`: of the logs begun
-    before it, the newest that names the run id."""
+    in the ten minutes before it, the newest that names the run id."""
     try:
         names = os.listdir(logs_dir)
     except OSError:
         return None
     logs = sorted(((start, logs_dir / name) for name in names
                    if (start := _log_start(Path(name))) is not None
-                   and start <= started_s + _SLACK_S), reverse=True)
+                   and started_s - _LEAD_S <= start <= started_s + _SLACK_S),
+                  reverse=True)
     for _, path in logs[:3]:
         if _mentions(str(path), run_id, *_stamp(path)):
             return path

@@ -30,6 +30,7 @@ class Ui:
     allow_actions: bool = False
     snapshots: SnapshotCache = None
     evaluations: EvaluationReader = None
+    built: dict = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):
         self.snapshots = self.snapshots or SnapshotCache(
@@ -37,7 +38,8 @@ class Ui:
         self.evaluations = self.evaluations or EvaluationReader()
 
     def runs(self) -> List[Run]:
-        return list_runs(self.folder, self.snapshots.get())
+        return list_runs(self.folder, self.snapshots.get(),
+                         built=self.built)
 
     def model_views(self) -> List[models.ModelView]:
         return [models.read_model(self.folder, name)
@@ -137,8 +139,11 @@ def artifact_links(folder: OutputFolder, run: Run) -> List[Tuple[str, str]]:
         ("Edge export report", "EdgeExport", "edge_models",
          "edge_report.json", "")]
     links = []
+    quarantined = run.facts.quarantined
     for label, node, key, name, fragment in wanted:
         url = _link(folder, run, node, key, name, fragment)
+        if url and label == "Quarantine list" and quarantined is not None:
+            label = f"{label} ({quarantined})"
         if url:
             links.append((label, url))
     return links

@@ -116,15 +116,31 @@ def run_in_progress(folder: OutputFolder) -> Optional[dict]:
 
 
 def list_runs(folder: OutputFolder, snapshot: Optional[Snapshot],
-              now: Optional[float] = None) -> List[Run]:
-    """Every run, newest first."""
+              now: Optional[float] = None,
+              built: Optional[dict] = None) -> List[Run]:
+    """Every run, newest first. `built` keeps runs that ended between
+    calls (a finished run only changes if its executions do), so a page
+    builds only the run going on."""
     if snapshot is None or not snapshot.runs:
         return []
     now = time.time() if now is None else now
     live = run_in_progress(folder) is not None
     latest = snapshot.runs[-1].context_id
-    return [build_run(folder, record, live and record.context_id == latest,
-                      now) for record in reversed(snapshot.runs)]
+    built = {} if built is None else built
+    runs = []
+    for record in reversed(snapshot.runs):
+        running = live and record.context_id == latest
+        key = (record.context_id, tuple((e.id, e.state, e.updated_ms)
+                                        for e in record.executions))
+        run = built.get(key) if not running else None
+        if run is None:
+            run = build_run(folder, record, running, now)
+            # A failure's log record lands just after ML Metadata's: a run
+            # whose message is not there yet is built again next time.
+            if not running and not (run.failure and not run.failure.chain):
+                built[key] = run
+        runs.append(run)
+    return runs
 
 
 def find_run(runs: List[Run], run_id: str) -> Optional[Run]:

@@ -1,12 +1,14 @@
 """ML Metadata, read in bulk: every run, its executions, their artifacts.
 
 The runs page needs the whole history at once and the pipeline graph comes
-from lineage, so the store is read with a few bulk calls (all executions,
-all events, all artifacts; one call per run and per node context to place
-executions) instead of several calls per execution, and the snapshot is
-kept until the SQLite file changes. The connection is read-only
-(runners/local/run_record.open_store): the UI never writes ML Metadata and
-never creates a store where there is none.
+from lineage, so the store is read with a few bulk calls (one per run to
+list its executions, one per node context to place them, then all their
+events and artifacts at once) instead of several calls per execution. The
+snapshot is kept until the SQLite file changes, and then only the runs
+that can have changed are read again (new runs and the newest one), which
+is what happens on every poll while a run is going. The connection is
+read-only (runners/local/run_record.open_store): the UI never writes ML
+Metadata and never creates a store where there is none.
 """
 from __future__ import annotations
 
@@ -26,6 +28,8 @@ _INPUTS = (_EVENTS.INPUT, _EVENTS.DECLARED_INPUT)
 _OUTPUTS = (_EVENTS.OUTPUT, _EVENTS.DECLARED_OUTPUT)
 # Resolver nodes record what they resolved as INTERNAL_OUTPUT.
 _RESOLVED = (_EVENTS.INTERNAL_OUTPUT,)
+_FINAL = {"COMPLETE", "CACHED", "FAILED", "CANCELED"}
+_FEW = 60           # executions placed one by one rather than per node
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,45 +80,80 @@ def _properties(message) -> Dict[str, object]:
         message.custom_properties.items())}
 
 
-def _node_names(store) -> Tuple[Dict[int, str], Dict[int, str]]:
-    """({execution id: node id}, {node context id: pipeline name}); node
-    contexts are named "<pipeline>.<node id>"."""
-    by_execution, pipelines = {}, {}
-    for context in store.get_contexts_by_type("node"):
-        pipeline, _, node = context.name.partition(".")
-        pipelines[context.id] = pipeline
-        for execution in store.get_executions_by_context(context.id):
-            by_execution[execution.id] = node or context.name
-    return by_execution, pipelines
+def _node_names(store, executions: List) -> Dict[int, str]:
+    """{execution id: node id}; node contexts are named "<pipeline>.<node
+    id>". Many executions (a first read): one call per node context; a
+    few (a run going on): one call per execution."""
+    by_execution: Dict[int, str] = {}
+    if len(executions) > _FEW:
+        for context in store.get_contexts_by_type("node"):
+            node = context.name.partition(".")[2] or context.name
+            for execution in store.get_executions_by_context(context.id):
+                by_execution[execution.id] = node
+        return by_execution
+    node_type = store.get_context_type("node").id
+    for execution in executions:
+        for context in store.get_contexts_by_execution(execution.id):
+            if context.type_id == node_type:
+                by_execution[execution.id] = (context.name.partition(".")[2]
+                                              or context.name)
+    return by_execution
 
 
-def read_snapshot(metadata_path: str) -> Snapshot:
+def _finished(run: RunRecord) -> bool:
+    return all(e.state in _FINAL for e in run.executions)
+
+
+def read_snapshot(metadata_path: str,
+                  previous: Optional[Snapshot] = None) -> Snapshot:
+    """Every run; with `previous`, the finished runs it holds are kept
+    and only new runs and the newest one are read (a run that ended stays
+    as it was: only the newest run of a folder can still grow)."""
     store = run_record.open_store(metadata_path)
-    node_of, _ = _node_names(store)
-    executions = {e.id: e for e in store.get_executions()}
-    events = store.get_events_by_execution_ids(list(executions))
+    contexts = sorted(store.get_contexts_by_type("pipeline_run"),
+                      key=lambda c: c.id)
+    newest = contexts[-1].id if contexts else None
+    kept = {run.context_id: run for run in (previous.runs if previous
+                                            else [])
+            if run.context_id != newest and _finished(run)}
+    members = {c.id: store.get_executions_by_context(c.id)
+               for c in contexts if c.id not in kept}
+    fresh = [e for group in members.values() for e in group]
+    records = _records(store, fresh)
+    pipelines = {c.id: c.name for c in store.get_contexts_by_type("pipeline")}
+    runs = []
+    for context in contexts:
+        if context.id in kept:
+            runs.append(kept[context.id])
+            continue
+        parents = store.get_parent_contexts_by_context(context.id)
+        runs.append(RunRecord(
+            context.name, context.id,
+            next((pipelines[p.id] for p in parents if p.id in pipelines), ""),
+            context.create_time_since_epoch,
+            [records[e.id] for e in sorted(members[context.id],
+                                           key=lambda e: e.id)]))
+    edges = set(previous.edges) if previous and kept else set()
+    edges |= _edges([run for run in runs if run.context_id not in kept])
+    return Snapshot(runs, _nodes_in_order(runs), edges)
+
+
+def _records(store, executions: List) -> Dict[int, "Execution"]:
+    """Executions with their events' artifacts, read in bulk."""
+    if not executions:
+        return {}
+    node_of = _node_names(store, executions)
+    events = store.get_events_by_execution_ids([e.id for e in executions])
     types = {t.id: t.name for t in store.get_artifact_types()}
     artifacts = {a.id: Artifact(a.id, types.get(a.type_id, ""), a.uri,
                                 _properties(a))
-                 for a in store.get_artifacts()}
+                 for a in store.get_artifacts_by_id(
+                     list({e.artifact_id for e in events}))}
     by_execution: Dict[int, List] = {}
     for event in events:
         by_execution.setdefault(event.execution_id, []).append(event)
-    pipelines = {c.id: c.name for c in store.get_contexts_by_type("pipeline")}
-    runs = []
-    for context in sorted(store.get_contexts_by_type("pipeline_run"),
-                          key=lambda c: c.id):
-        members = sorted(store.get_executions_by_context(context.id),
-                         key=lambda e: e.id)
-        parents = store.get_parent_contexts_by_context(context.id)
-        pipeline = next((pipelines[p.id] for p in parents
-                         if p.id in pipelines), "")
-        runs.append(RunRecord(
-            context.name, context.id, pipeline,
-            context.create_time_since_epoch,
-            [_execution(executions[e.id], node_of, by_execution.get(
-                e.id, []), artifacts) for e in members]))
-    return Snapshot(runs, _nodes_in_order(runs), _edges(runs))
+    return {e.id: _execution(e, node_of, by_execution.get(e.id, []),
+                             artifacts) for e in executions}
 
 
 def _execution(execution, node_of, events, artifacts) -> Execution:
@@ -203,5 +242,6 @@ class SnapshotCache:
             return None
         with self._lock:
             if key != self._key:
-                self._snapshot, self._key = read_snapshot(self.path), key
+                self._snapshot, self._key = read_snapshot(
+                    self.path, self._snapshot), key
             return self._snapshot
