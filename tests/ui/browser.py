@@ -68,11 +68,23 @@ def use_size(driver, size) -> None:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
 
-def screenshot(driver, path: Path) -> None:
-    """The whole page, not only what the window shows."""
+def screenshot(driver, path: Path, screens: float = 2.5) -> None:
+    """The page from the top, beyond the window, up to `screens` window
+    heights; 256 colours (a tenth of the bytes, no visible loss on pages
+    of text), for the docs."""
+    import io
+
+    from PIL import Image
+
+    width, height, window = driver.execute_script(
+        "var d = document.documentElement;"
+        "return [d.clientWidth, d.scrollHeight, window.innerHeight];")
     shot = driver.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True})
-    path.write_bytes(base64.b64decode(shot["data"]))
+        "format": "png", "captureBeyondViewport": True,
+        "clip": {"x": 0, "y": 0, "width": width, "scale": 1,
+                 "height": min(height, int(window * screens))}})
+    image = Image.open(io.BytesIO(base64.b64decode(shot["data"])))
+    image.convert("RGB").quantize(256).save(path, optimize=True)
 
 
 def free_port() -> int:

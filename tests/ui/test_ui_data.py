@@ -158,7 +158,7 @@ def test_version_story_says_who_made_it_stable(ui_history, folder):
     view = models.read_model(folder, "digits")
     assert [v.number for v in view.versions] == [2, 1]
     assert view.versions[0].labels == ["canary", "stable"]
-    assert models.version_story(view, 2).startswith("canary, stable; ")
-    assert "promote" in models.version_story(view, 2)
-    assert models.version_story(view, 1).startswith("no label; was stable "
-                                                    "until ")
+    assert models.version_story(view, 2).startswith("stable + canary · ")
+    assert "promoted" in models.version_story(view, 2)
+    assert models.version_story(view, 1).startswith("no label · was stable ")
+    assert " to " in models.version_story(view, 1)

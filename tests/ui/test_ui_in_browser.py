@@ -64,8 +64,9 @@ def test_runs_list_shows_every_run_newest_first(ui_history, chromium):
     assert cells["cold"]["Pushed"] == "v1"
     assert cells["cached"]["Pushed"] == "v1 (earlier run)"
     assert cells["retrained"]["Pushed"] == "v2"
-    assert re.search(r"stable; (force-)?promote ", cells["retrained"][
-        "Promotion"])
+    assert re.match(r"stable \+ canary · (force-)?promoted \d\d-\d\d ",
+                    cells["retrained"]["Promotion"])
+    assert cells["cold"]["Promotion"].startswith("no label · was stable ")
     assert cells["gate"]["Images"].startswith("630")      # 600 + 30 copies
     assert cells["gate"]["Accuracy"] == "–"
 

@@ -8,7 +8,9 @@ of the session's folder: the other tests read its labels.
 """
 from __future__ import annotations
 
+import os
 import shutil
+from pathlib import Path
 
 import httpx
 import pytest
@@ -69,6 +71,9 @@ def test_rollback_button_moves_stable_back_and_records_who(ui_history,
         first = chromium.find_element(By.CSS_SELECTOR,
                                       "table.history tbody tr").text
         assert "rollback" in first and "via imgpipe ui" in first
+        if os.environ.get("IMGPIPE_UI_SCREENSHOTS"):
+            browser.screenshot(chromium, Path(os.environ[
+                "IMGPIPE_UI_SCREENSHOTS"]) / "ui-models-actions-desktop.png")
 
         # Nothing left to roll back to: the refusal is the model store's.
         chromium.find_element(

@@ -2,8 +2,8 @@
 progress, artifact files, and the model store's two actions.
 
 Safety, since the UI has no login: it listens on loopback unless told
-otherwise (cli), answers only requests addressed to the host it was
-started on (starlette's TrustedHostMiddleware, against DNS rebinding),
+otherwise (cli), and then answers only requests addressed to a loopback
+name (starlette's TrustedHostMiddleware, against DNS rebinding),
 serves only files under the output folder (files.OutputFolder), and
 changes nothing unless started with --allow-actions: promote and rollback
 are POST only, refused with 403 otherwise, and a POST from a page of
@@ -17,7 +17,6 @@ import contextlib
 import threading
 from pathlib import Path
 from typing import Optional
-
 from urllib.parse import parse_qs
 
 from fastapi import FastAPI, Request
@@ -56,8 +55,11 @@ def create_app(output: Path, allow_actions: bool = False,
 
     app = FastAPI(title="imgpipe ui", docs_url=None, redoc_url=None,
                   openapi_url=None, lifespan=lifespan)
-    app.add_middleware(TrustedHostMiddleware,
-                       allowed_hosts=sorted({host, *LOOPBACK_NAMES}))
+    # Listening beyond loopback (--allow-remote) is the choice to be
+    # reached by any name; on loopback only loopback names are answered.
+    from imgpipe.serving.bind import is_loopback
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=sorted(
+        {host, *LOOPBACK_NAMES}) if is_loopback(host) else ["*"])
     app.mount("/static", StaticFiles(directory=HERE / "static"),
               name="static")
     templates = Jinja2Templates(directory=HERE / "templates")

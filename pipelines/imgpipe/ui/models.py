@@ -88,27 +88,36 @@ def read_model(folder: OutputFolder, name: str) -> ModelView:
     return ModelView(name, base, versions, labels, history, problem)
 
 
+VERBS = {"push": "pushed", "promote": "promoted",
+         "force-promote": "force-promoted", "rollback": "rolled back"}
+
+
 def version_story(view: ModelView, version: int) -> str:
-    """Where a pushed version stands: its labels now, and when it became
-    stable (or stopped being stable), by which action and whom."""
-    now = ", ".join(label for label, v in sorted(view.labels.items())
-                    if v == version) or "no label"
+    """Where a pushed version stands, in a line: its labels now, and when
+    it became stable, how and by whom (or when it was stable)."""
+    now = " + ".join(label for label, v in sorted(
+        view.labels.items(), reverse=True) if v == version) or "no label"
     stable = [c for c in view.history[::-1] if c.label == "stable"]
     since = next((i for i in range(len(stable) - 1, -1, -1)
                   if stable[i].to_version == version), None)
     if since is None:
         return now
     change = stable[since]
-    story = f"{change.action} {_short(change.time)} by {change.user}"
     if view.labels.get("stable") == version:
-        return f"{now}; {story}"
+        verb = VERBS.get(change.action, change.action)
+        return f"{now} · {verb} {_short(change.time)} by {change.user}"
     after = stable[since + 1] if since + 1 < len(stable) else None
-    until = f" until {_short(after.time)}" if after else ""
-    return f"{now}; was stable{until} ({story})"
+    until = f" to {_short(after.time)}" if after else ""
+    return f"{now} · was stable {_short(change.time)}{until}"
 
 
 def _short(iso_time: str) -> str:
-    return iso_time[:16].replace("T", " ")
+    """The history's UTC time as this machine's, month to minute."""
+    try:
+        moment = datetime.datetime.fromisoformat(iso_time)
+    except ValueError:
+        return iso_time
+    return moment.astimezone().strftime("%m-%d %H:%M")
 
 
 def act(folder: OutputFolder, name: str, action: str,
