@@ -102,24 +102,40 @@ def test_snapshot_is_reread_only_when_the_store_changes(folder):
     assert cache.get() is not first
 
 
-def test_a_live_run_note_makes_the_newest_run_running(ui_history, tmp_path):
+def test_the_lock_note_of_a_live_run_marks_it_running(ui_history,
+                                                      tmp_path):
+    import socket
+
     from imgpipe.runners.local.run_guard import LOCK_NOTE
     from imgpipe.ui import runs as ui_runs
     from imgpipe.ui.files import OutputFolder
+    from imgpipe.ui.pages import Ui, runs_page
     from imgpipe.ui.store import SnapshotCache
     output = shutil.copytree(ui_history[0].output, tmp_path / "output")
     folder = OutputFolder(output)
     snapshot = SnapshotCache(folder.metadata_path).get()
+    newest = snapshot.runs[-1].created_ms / 1000.0
     note = output / LOCK_NOTE
-    import socket
-    note.write_text(json.dumps({"pid": os.getpid(), "host":
-                                socket.gethostname(), "started": "now"}))
+
+    def holder(pid: int, since: float) -> None:
+        note.write_text(json.dumps({"pid": pid, "started": "-",
+                                    "host": socket.gethostname()}))
+        os.utime(note, (since, since))
+
+    # This process holds the lock since just before the newest run began.
+    holder(os.getpid(), newest - 0.5)
     found = ui_runs.list_runs(folder, snapshot)
     assert found[0].state == ui_runs.RUNNING
-    assert {run.state for run in found[1:]} != {ui_runs.RUNNING}
-    note.write_text(json.dumps({"pid": 2 ** 22 + 1, "host":
-                                socket.gethostname(), "started": "then"}))
+    assert ui_runs.RUNNING not in {run.state for run in found[1:]}
+    # A run that took the lock after the newest began has no record yet:
+    # the newest is finished, and the runs page says a run is starting.
+    holder(os.getpid(), newest + 60)
     assert ui_runs.list_runs(folder, snapshot)[0].state == ui_runs.FAILED
+    assert runs_page(Ui(folder))["starting"]["pid"] == os.getpid()
+    # The holder's process is gone: its note stayed behind, nothing runs.
+    holder(2 ** 22 + 1, newest - 0.5)
+    assert ui_runs.list_runs(folder, snapshot)[0].state == ui_runs.FAILED
+    assert runs_page(Ui(folder))["starting"] is None
 
 
 def test_files_outside_the_folder_are_never_served(ui_history, folder,

@@ -15,7 +15,8 @@ from imgpipe.ui import graph, models
 from imgpipe.ui.evaluation import EvaluationReader
 from imgpipe.ui.failure import find_log
 from imgpipe.ui.files import OutputFolder
-from imgpipe.ui.runs import RUNNING, Run, find_run, list_runs
+from imgpipe.ui.runs import (RUNNING, Run, find_run, list_runs,
+                            run_in_progress)
 from imgpipe.ui.store import SnapshotCache
 
 # Steps whose settings are open on the run page: what the chooser picks.
@@ -51,8 +52,10 @@ def runs_page(ui: Ui) -> dict:
     views = ui.model_views()
     stories = {run.run_id: _story(views, run) for run in runs
                if run.facts.pushed_version}
-    return {"runs": runs, "stories": stories,
-            "live": any(run.state == RUNNING for run in runs)}
+    live = any(run.state == RUNNING for run in runs)
+    note = None if live else run_in_progress(ui.folder)
+    return {"runs": runs, "stories": stories, "live": live,
+            "starting": note}
 
 
 def _story(views: List[models.ModelView], run: Run) -> str:

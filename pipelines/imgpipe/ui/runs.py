@@ -32,6 +32,7 @@ EXECUTED, CACHED, NOT_RUN = "executed", "cached", "not run"
 # The data gate's message (data_gate/gate.py) is the one record of a
 # stopped run's counts: TFX removes a failed step's output folder.
 _GATE_COUNTS = re.compile(r"over (\d+) images \((\d+) quarantined\)")
+_CLOCK_SLACK_S = 1.0     # file times and ML Metadata's clock may differ
 _STEP_STATES = {"COMPLETE": EXECUTED, "CACHED": CACHED, "FAILED": "failed",
                 "RUNNING": "running", "NEW": "running",
                 "CANCELED": "canceled"}
@@ -102,10 +103,13 @@ class Run:
 
 def run_in_progress(folder: OutputFolder) -> Optional[dict]:
     """The note of the run holding the folder's lock (run_guard), if its
-    process is alive; None when no run is going on."""
+    process is alive, with `since`: when it took the lock (the note's
+    file time); None when no run is going on."""
+    path = folder.root / LOCK_NOTE
     try:
-        note = json.loads((folder.root / LOCK_NOTE).read_text())
-    except (OSError, ValueError):
+        note = json.loads(path.read_text())
+        note["since"] = path.stat().st_mtime
+    except (OSError, ValueError, TypeError):
         return None
     if note.get("host") == socket.gethostname():
         try:
@@ -113,6 +117,14 @@ def run_in_progress(folder: OutputFolder) -> Optional[dict]:
         except (OSError, ValueError, KeyError, TypeError):
             return None      # the run was killed: its note stayed behind
     return note
+
+
+def _is_the_live_run(record: RunRecord, note: Optional[dict]) -> bool:
+    """The newest run belongs to the lock's holder only if it began after
+    the lock was taken: before its first step a starting run has no
+    record yet, and the newest one is the previous, finished run."""
+    return note is not None and \
+        record.created_ms / 1000.0 >= note["since"] - _CLOCK_SLACK_S
 
 
 def list_runs(folder: OutputFolder, snapshot: Optional[Snapshot],
@@ -124,12 +136,12 @@ def list_runs(folder: OutputFolder, snapshot: Optional[Snapshot],
     if snapshot is None or not snapshot.runs:
         return []
     now = time.time() if now is None else now
-    live = run_in_progress(folder) is not None
-    latest = snapshot.runs[-1].context_id
+    note = run_in_progress(folder)
+    latest = snapshot.runs[-1]
     built = {} if built is None else built
     runs = []
     for record in reversed(snapshot.runs):
-        running = live and record.context_id == latest
+        running = record is latest and _is_the_live_run(record, note)
         key = (record.context_id, tuple((e.id, e.state, e.updated_ms)
                                         for e in record.executions))
         run = built.get(key) if not running else None
