@@ -77,6 +77,26 @@ def test_exception_chain_reads_pythons_own_format():
         "FileNotFoundError: [Errno 2] No such file: '/data/cat/x.png'"]
 
 
+def test_tfma_figures_come_from_a_worker_that_ends_with_the_reader(runs):
+    from imgpipe.ui.evaluation import PENDING, EvaluationReader
+    reader = EvaluationReader()
+    uri = runs["retrained"].output("Evaluator", "evaluation").uri
+    try:
+        first = reader.details(uri, wait_s=0)
+        assert first == PENDING          # the worker is importing TFMA
+        details = reader.details(uri, wait_s=120)
+        assert details.overall["sparse_categorical_accuracy"] == \
+            pytest.approx(runs["retrained"].facts.accuracy)
+        assert len(details.confusion) == 10 and len(details.per_class) == 10
+        assert reader.details(uri, wait_s=0) is details      # kept
+        assert reader.details(runs["gate"].run_id, wait_s=60) is None
+        worker = reader.worker_pid
+    finally:
+        reader.close()
+    with pytest.raises(ProcessLookupError):
+        os.kill(worker, 0)
+
+
 def test_graph_edges_come_from_lineage(ui_history, folder):
     from imgpipe.ui.graph import layers, reduced
     from imgpipe.ui.store import SnapshotCache

@@ -4,27 +4,29 @@ comparison page.
 They exist only in TFMA's output, read through the project's one reader
 of it (imgpipe_components.evaluate.results). That import brings in TFMA
 and TensorFlow: seconds of work, and in a thread it would hold the
-interpreter's lock and slow every page meanwhile. So one worker process,
-at low priority, imports it right after start-up and reads the newest
-evaluations; the server asks it for others as needed and keeps every
-answer (an evaluation never changes once written). The server process
-itself never imports TensorFlow for a page, and a page never waits long
-for the worker: what is not read yet is marked pending, and the page
-shows the rest and reloads itself until it is there.
+interpreter's lock and slow every page meanwhile. So a worker process
+(`python -m imgpipe.ui.evaluation`, at low priority) imports it right
+after start-up and answers one JSON line per evaluation folder written to
+its standard input; the server keeps every answer (an evaluation never
+changes once written) and never imports TensorFlow for a page. A page
+never waits long: what is not read yet is marked pending, and the page
+shows the rest and reloads itself until it is there. The worker ends when
+its input closes, which the system does when the server ends, however it
+ends.
 """
 from __future__ import annotations
 
-import concurrent.futures
 import dataclasses
+import json
 import logging
-import multiprocessing
 import os
+import subprocess
+import sys
 import threading
 from typing import Dict, Iterable, List, Optional
 
 log = logging.getLogger(__name__)
 WORKER_NICENESS = 10
-TIMEOUT_S = 120.0
 PENDING = "pending"         # details() before the worker answered
 
 
@@ -35,28 +37,12 @@ class Details:
     confusion: List[List[float]]            # rows actual, columns predicted
 
 
-def _prepare_worker() -> None:
-    """In the worker: step aside for the server, then pay for the import."""
-    try:
-        os.nice(WORKER_NICENESS)
-    except OSError:
-        pass
-    # TFMA's deprecation notes and "no metrics for model name" probes
-    # would land on the UI's terminal; an unreadable folder is shown on
-    # the page instead.
-    logging.disable(logging.WARNING)
-    import imgpipe_components  # noqa: F401 - process set-up (Keras 2...)
-    from imgpipe_components.evaluate import results  # noqa: F401
-    import tensorflow_model_analysis  # noqa: F401
-
-
 def read_details(uri: str) -> Optional[dict]:
     """In the worker: Details' fields as plain data, or None."""
     from imgpipe_components.evaluate import results
     try:
         candidate, baseline = results.load_results(uri)
-    except Exception as error:  # noqa: BLE001 - a bad folder is shown as such
-        log.warning("Cannot read the evaluation at %s: %s", uri, error)
+    except Exception:  # noqa: BLE001 - a bad folder is shown as such
         return None
     if candidate is None:
         return None
@@ -68,51 +54,94 @@ def read_details(uri: str) -> Optional[dict]:
 
 
 class EvaluationReader:
-    """Reads evaluations once each, in the worker; thread-safe."""
+    """Asks the worker for each evaluation once; thread-safe."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._done: Dict[str, Optional[Details]] = {}
-        self._pending: Dict[str, concurrent.futures.Future] = {}
-        self._pool: Optional[concurrent.futures.ProcessPoolExecutor] = None
+        self._answers: Dict[str, Optional[Details]] = {}
+        self._asked: Dict[str, threading.Event] = {}
+        self._process: Optional[subprocess.Popen] = None
 
-    def _worker(self) -> concurrent.futures.ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = concurrent.futures.ProcessPoolExecutor(
-                1, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_prepare_worker)
-        return self._pool
+    def _ask(self, uri: str) -> threading.Event:
+        """Under the lock: the event set once `uri` is answered."""
+        if uri not in self._asked:
+            if self._process is None:
+                self._start()
+            self._asked[uri] = threading.Event()
+            try:
+                self._process.stdin.write(uri + "\n")
+                self._process.stdin.flush()
+            except OSError:             # the worker is gone: not readable
+                self._answers[uri] = None
+                self._asked[uri].set()
+        return self._asked[uri]
+
+    def _start(self) -> None:
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", __name__], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        threading.Thread(target=self._listen, args=(self._process,),
+                         daemon=True, name="tfma-worker-answers").start()
+
+    def _listen(self, process: subprocess.Popen) -> None:
+        for line in process.stdout:
+            answer = json.loads(line)
+            details = answer["details"]
+            with self._lock:
+                self._answers[answer["uri"]] = (Details(**details)
+                                                if details else None)
+                self._asked[answer["uri"]].set()
+        with self._lock:                # it ended: unanswered = unreadable
+            for uri, event in self._asked.items():
+                if not event.is_set():
+                    self._answers[uri] = None
+                    event.set()
+            if self._process is process:
+                self._process = None
 
     def prefetch(self, uris: Iterable[str]) -> None:
         """Starts the worker and queues `uris` (newest first)."""
         with self._lock:
             for uri in uris:
-                if uri not in self._done and uri not in self._pending:
-                    self._pending[uri] = self._worker().submit(read_details,
-                                                               uri)
+                self._ask(uri)
 
-    def details(self, uri: str, wait_s: float = TIMEOUT_S):
+    def details(self, uri: str, wait_s: float):
         """Details; None when the folder holds no readable evaluation;
         PENDING when the worker has not answered within `wait_s`."""
         with self._lock:
-            if uri in self._done:
-                return self._done[uri]
-            future = self._pending.get(uri) or self._worker().submit(
-                read_details, uri)
-            self._pending[uri] = future
-        try:
-            plain = future.result(timeout=wait_s)
-        except concurrent.futures.TimeoutError:
+            answered = self._ask(uri)
+        if not answered.wait(wait_s):
             return PENDING
-        except Exception as error:  # noqa: BLE001 - shown as "not readable"
-            log.warning("Reading %s failed: %s", uri, error)
-            plain = None
-        found = Details(**plain) if plain else None
         with self._lock:
-            self._done[uri] = found
-            self._pending.pop(uri, None)
-        return found
+            return self._answers[uri]
+
+    @property
+    def worker_pid(self) -> Optional[int]:
+        process = self._process
+        return process.pid if process is not None else None
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            process, self._process = self._process, None
+        if process is not None:
+            process.stdin.close()
+            process.terminate()
+            process.wait()
+
+
+def _serve() -> None:
+    """The worker: one JSON answer per folder read from standard input."""
+    os.nice(WORKER_NICENESS)            # the server's pages come first
+    # TFMA's deprecation notes and "no metrics for model name" probes go
+    # nowhere: an unreadable folder is shown on the page.
+    logging.disable(logging.WARNING)
+    import imgpipe_components  # noqa: F401 - process set-up (Keras 2...)
+    from imgpipe_components.evaluate import results  # noqa: F401
+    for line in sys.stdin:
+        uri = line.strip()
+        print(json.dumps({"uri": uri, "details": read_details(uri)}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    _serve()
