@@ -227,11 +227,12 @@ def _row(name: str, values: List[float], target: float) -> str:
 
 
 def report(runs: int, start: dict, pages: dict, repeats: int,
-           load: List[float]) -> str:
+           load: List[float], made: str) -> str:
     lines = ["# imgpipe ui: start-up and page times", "", "{HEADER}",
              f"An output folder with {runs} runs (5 real runs of the "
-             "pipeline, repeated in ML Metadata: see the benchmark's "
-             f"docstring); {repeats} fresh servers per figure; seconds, "
+             f"pipeline, {made}, repeated in ML Metadata: see the "
+             f"benchmark's docstring); {repeats} fresh servers per figure; "
+             "seconds, "
              "from an HTTP client on the same machine. One-minute load "
              f"average {load[0]:.1f} before, {load[1]:.1f} after (other "
              "work shared the machine's CPUs).", "",
@@ -286,13 +287,16 @@ def main() -> None:
         start = startup_times(output, port, args.repeats)
         times = page_times(output, port, pages, args.repeats)
         load.append(os.getloadavg()[0])
+    made = (f"copied from {args.source}" if args.source
+            else "made here by build_source")
     payload = {"runs": args.runs, "repeats": args.repeats,
+               "five_real_runs": made,
                "load_average_1min": load,
                "pages": pages, "startup_s": start, "page_s": times,
                "targets_s": {"startup": TARGET_START_S,
                              "page": TARGET_PAGE_S}}
     path = write_results("ui", payload, report(args.runs, start, times,
-                                               args.repeats, load))
+                                               args.repeats, load, made))
     print(path.read_text())
 
 
