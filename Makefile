@@ -16,7 +16,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_COMPILE_BYTECODE := 1
 export UV_PYTHON := $(shell ls $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*/bin/python$(PYTHON_VERSION) 2>/dev/null | tail -n1 || true)$(if $(wildcard $(HOME)/.pyenv/versions/$(PYTHON_VERSION)*),,$(shell command -v python$(PYTHON_VERSION) 2>/dev/null))
 
-.PHONY: run test test-fast setup bench clean serve
+.PHONY: run test test-fast setup bench clean serve ui
 
 setup: $(VENV)/.synced
 
@@ -31,6 +31,9 @@ run: setup  ## The whole pipeline on the embedded digits data.
 
 serve: setup  ## TF Serving's REST API over the pushed models, on 127.0.0.1:8501.
 	$(VENV)/bin/imgpipe serve $(ARGS)
+
+ui: setup  ## The web UI over output/ (runs, artifacts, model store) on 127.0.0.1:8080.
+	$(VENV)/bin/imgpipe ui $(ARGS)
 
 test: setup  ## Unit, integration and end-to-end tests (what CI runs).
 	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
@@ -48,6 +51,7 @@ bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.ingest_bench
 	$(VENV)/bin/imgpipe run  # the served model the serving benchmark copies
 	$(VENV)/bin/python -m benchmarks.serving_bench
+	$(VENV)/bin/python -m benchmarks.ui_bench  # builds its own runs: ~3 min
 	$(VENV)/bin/python -m benchmarks.summary
 
 clean:

@@ -15,7 +15,7 @@ from typing import List, Optional
 
 import typer
 
-from imgpipe.cli import explain, kubeflow, run_target, serving
+from imgpipe.cli import explain, kubeflow, run_target, serving, ui
 from imgpipe.cli.console import console, fail
 from imgpipe.cli.options import (DEFAULT_OUTPUT, Architecture, Channels,
                                  Epochs, ImageSize, MaxAccuracyDrop,
@@ -222,6 +222,7 @@ def predict(
 serving.register(app)     # serve, promote, rollback, history
 explain.register(app)     # explain, export-edge
 kubeflow.register(app)    # kubeflow compile, submit, schedule
+ui.register(app)          # ui
 
 
 def main() -> None:
