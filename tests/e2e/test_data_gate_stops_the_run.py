@@ -2,7 +2,9 @@
 augmentation and training."""
 from __future__ import annotations
 
+import re
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -35,6 +37,12 @@ def test_leaked_duplicates_stop_the_run_before_training(digits_subset,
     assert "raise data_gate.max_excluded_fraction" in message
     assert "raise data_gate.max_duplicate_fraction" in message
     assert "data_docs/index.html" in message
+    # The files the message names outlive the failed step's output folder.
+    named = re.findall(r"(/\S+?(?:index\.html|report\.json|\.jsonl))", message)
+    assert len(named) >= 2, message
+    for path in named:
+        assert Path(path).is_file(), path
+    assert "/DataGate/stopped/" in named[0]
     store = run_record.open_store(layout.metadata_path)
     run_id = run_record.latest_run(store, small_config.pipeline_name)
     ran = {n.node_id: n.state for n in run_record.node_runs(store, run_id)}

@@ -26,6 +26,21 @@ from imgpipe_components.storage import artifact_files
 
 REPORT_FILE = "report.json"
 DOCS_DIR = "data_docs"
+# Where a report that stops the run is written instead: the orchestrator
+# removes a failed step's output folders (TFX's launcher does; on KFP a
+# failed step's outputs are never published), so the report the error
+# message names must live beside them, not in them.
+STOPPED_DIR = "stopped"
+
+
+def report_folder(report_uri: str, passed: bool) -> str:
+    """The artifact's own folder, or for a stopping verdict
+    `<pipeline root>/DataGate/stopped/<the artifact's id>`."""
+    if passed:
+        return report_uri
+    step_folder = os.path.dirname(os.path.dirname(report_uri.rstrip("/")))
+    return os.path.join(step_folder, STOPPED_DIR,
+                        os.path.basename(report_uri.rstrip("/")))
 
 
 @component
@@ -40,25 +55,26 @@ def DataGate(examples: InputArtifact[Examples],
     from imgpipe_components.settings_codec import from_json
 
     config = from_json(DataGateConfig, gate_config)
-    docs_uri = os.path.join(report.uri, DOCS_DIR)
     # GX writes Data Docs to a local folder; on Kubeflow the artifact lives
     # in an object store, so the HTML is copied there through tf.io.gfile.
     with tempfile.TemporaryDirectory() as local_docs:
         verdict = gate.run_gate(examples.uri, anomalies.uri, config,
                                 local_docs)
+        folder = report_folder(report.uri, verdict.passed)
+        docs_uri = os.path.join(folder, DOCS_DIR)
         _copy_tree(local_docs, docs_uri)
     verdict = dataclasses.replace(
         verdict, data_docs=os.path.join(docs_uri, "index.html"))
-    artifact_files.write_text(os.path.join(report.uri, REPORT_FILE),
-                json.dumps(dataclasses.asdict(verdict), indent=2))
+    artifact_files.write_text(os.path.join(folder, REPORT_FILE),
+                              json.dumps(dataclasses.asdict(verdict), indent=2))
     report.set_int_custom_property("critical_failures",
                                    len(verdict.critical_failures))
     report.set_int_custom_property("warnings", len(verdict.warnings))
-    exclusions.write(verdict.excluded, report.uri)
+    exclusions.write(verdict.excluded, folder)
     report.set_int_custom_property("excluded_count", len(verdict.excluded))
     for column, value in verdict.drift.items():
         report.set_float_custom_property(column, value)
-    gate.raise_if_failed(verdict, report.uri)
+    gate.raise_if_failed(verdict, folder)
 
 
 def _copy_tree(local_dir: str, uri: str) -> None:
