@@ -104,7 +104,7 @@ def test_the_console_summary_names_the_lists_and_reasons(odd_run):
     from imgpipe.cli.report import print_summary
     summary, layout, config, _, _ = odd_run
     console = Console(file=io.StringIO(), width=400)
-    print_summary(console, layout.serving_dir(config.model_name), summary)
+    print_summary(console, summary)
     text = console.file.getvalue()
     data = summary.data
     for expected in (

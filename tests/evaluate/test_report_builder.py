@@ -120,3 +120,22 @@ def test_eval_config_gates_macro_metrics_only_when_configured():
     assert gated(EvalConfig()) == accuracy
     assert gated(EvalConfig(min_macro_f1=0.8)) == accuracy | {
         ("f1_score", False, True)}
+
+
+def test_failed_thresholds_read_as_sentences_with_the_numbers():
+    """TFMA's validation failures (its own protos) as a person reads them."""
+    from tensorflow_model_analysis.proto import validation_result_pb2 as pb
+
+    from imgpipe_components.evaluate.results import _failure_sentence
+    below = pb.ValidationFailure()
+    below.metric_threshold.value_threshold.lower_bound.value = 0.9
+    below.metric_value.double_value.value = 0.7419
+    assert _failure_sentence("accuracy", below, 0.7419, None) == \
+        "accuracy 0.7419 is below the minimum 0.9000"
+    dropped = pb.ValidationFailure()
+    dropped.metric_key.is_diff = True
+    dropped.metric_threshold.change_threshold.absolute.value = -0.01
+    dropped.metric_value.double_value.value = -0.02
+    assert _failure_sentence("accuracy", dropped, 0.93, 0.95) == (
+        "accuracy 0.9300 is 0.0200 below the model in service's 0.9500 "
+        "(at most 0.0100 allowed)")
