@@ -24,23 +24,8 @@ from tfx.types.standard_artifacts import (ExampleAnomalies, Examples,
 
 from imgpipe_components.storage import artifact_files
 
-REPORT_FILE = "report.json"
-DOCS_DIR = "data_docs"
-# Where a report that stops the run is written instead: the orchestrator
-# removes a failed step's output folders (TFX's launcher does; on KFP a
-# failed step's outputs are never published), so the report the error
-# message names must live beside them, not in them.
-STOPPED_DIR = "stopped"
-
-
-def report_folder(report_uri: str, passed: bool) -> str:
-    """The artifact's own folder, or for a stopping verdict
-    `<pipeline root>/DataGate/stopped/<the artifact's id>`."""
-    if passed:
-        return report_uri
-    step_folder = os.path.dirname(os.path.dirname(report_uri.rstrip("/")))
-    return os.path.join(step_folder, STOPPED_DIR,
-                        os.path.basename(report_uri.rstrip("/")))
+from imgpipe_components.data_gate.report_location import (
+    DOCS_DIR, REPORT_FILE, report_folder)
 
 
 @component

@@ -132,7 +132,7 @@ def KfpUiReport(data_gate_report: InputArtifact[ExampleValidationMetrics],
                 confusion: OutputArtifact[KfpClassificationMetrics],
                 report: OutputArtifact[KfpHtml],
                 training: OutputArtifact[KfpHtml]) -> None:
-    from imgpipe_components.data_gate.component import REPORT_FILE
+    from imgpipe_components.data_gate.report_location import REPORT_FILE
     from imgpipe_components.image_example_gen.executor import read_labels
     from imgpipe_components.model_report.writer import REPORT
     from imgpipe_components.ui_report.pages import tensorboard_markdown

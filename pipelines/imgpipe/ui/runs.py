@@ -18,7 +18,7 @@ from typing import Dict, List, Optional
 
 from imgpipe.runners.local.run_guard import LOCK_NOTE
 from imgpipe.ui.failure import Failure, failure_of
-from imgpipe.ui.files import OutputFolder
+from imgpipe.ui.files import PIPELINE_ROOT, OutputFolder
 from imgpipe.ui.store import Execution, RunRecord, Snapshot
 from imgpipe_components.evaluate.names import ACCURACY, BASELINE_RESOLVER_ID
 
@@ -215,9 +215,7 @@ def _facts(folder: OutputFolder, record: RunRecord) -> Facts:
     outputs = {e.node_id: e for e in record.executions}
     values: dict = {}
     gate = outputs.get(GATE)
-    report = _first(gate.outputs, "report") if gate else None
-    gate_report = folder.read_json(report.uri, "report.json") if report \
-        else None
+    gate_report = _gate_report(folder, gate) if gate else None
     if isinstance(gate_report, dict):
         values.update(images=gate_report.get("images"),
                       quarantined=gate_report.get("quarantined"))
@@ -229,6 +227,20 @@ def _facts(folder: OutputFolder, record: RunRecord) -> Facts:
     values.update(_evaluation(folder, outputs))
     values.update(_push(outputs.get("Pusher")))
     return Facts(**values)
+
+
+def _gate_report(folder: OutputFolder, gate: Execution):
+    """The gate's report.json: in its artifact, or, for a gate that stopped
+    the run (a failed execution records no outputs and its folder is
+    removed), where the gate wrote it instead, by the execution's id."""
+    from imgpipe_components.data_gate.report_location import (REPORT_FILE,
+                                                              report_folder)
+    report = _first(gate.outputs, "report")
+    if report is not None:
+        return folder.read_json(report.uri, REPORT_FILE)
+    planned = folder.root / PIPELINE_ROOT / GATE / "report" / str(gate.id)
+    return folder.read_json(report_folder(str(planned), passed=False),
+                            REPORT_FILE)
 
 
 def _evaluation(folder: OutputFolder, outputs: Dict[str, Execution]) -> dict:

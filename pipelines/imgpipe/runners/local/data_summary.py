@@ -53,7 +53,7 @@ def warning_line(finding: dict) -> str:
 def build_data_summary(examples_uri: Optional[str],
                        report_uri: Optional[str]) -> Optional[DataSummary]:
     """None unless both artifacts and the gate's report.json exist."""
-    from imgpipe_components.data_gate.component import REPORT_FILE
+    from imgpipe_components.data_gate.report_location import REPORT_FILE
     from imgpipe_components.data_gate.exclusions import (EXCLUDED_FILE,
                                                          by_reason)
     from imgpipe_components.image_example_gen.executor import (
