@@ -47,6 +47,17 @@ def kill_when_running(process: subprocess.Popen, output: Path, node: str,
     raise AssertionError(f"{node} never started")
 
 
+def resumed_states(data: Path, output: Path) -> dict:
+    """Runs again on the same output: it succeeds, the steps before the
+    interrupted one come from the cache; returns the run's step states."""
+    again = subprocess.run(command(data, output), capture_output=True,
+                           text=True, timeout=900)
+    assert again.returncode == 0, again.stderr[-2000:]
+    states = latest_states(output)
+    assert all(states[upstream] == "CACHED" for upstream in UPSTREAM), states
+    return states
+
+
 def latest_states(output: Path) -> dict:
     store = run_record.open_store(str(output / "metadata.sqlite"))
     run = run_record.latest_run(store, "imgpipe")
@@ -65,11 +76,7 @@ def test_killed_run_resumes_from_completed_components(
     assert killed.returncode == -signum
     assert not list((tmp_path / "serving").glob("*/[0-9]*"))
 
-    again = subprocess.run(command(digits_subset, tmp_path),
-                           capture_output=True, text=True, timeout=900)
-    assert again.returncode == 0, again.stderr[-2000:]
-    states = latest_states(tmp_path)
-    assert all(states[upstream] == "CACHED" for upstream in UPSTREAM), states
+    states = resumed_states(digits_subset, tmp_path)
     assert states[node] == "COMPLETE"
     assert states["Pusher"] == "COMPLETE"
     assert (tmp_path / "serving" / "digits" / "1" / "saved_model.pb").exists()

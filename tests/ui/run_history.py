@@ -17,12 +17,13 @@ as `imgpipe run` does):
 from __future__ import annotations
 
 import dataclasses
-import logging
 import shutil
 from pathlib import Path
 from typing import Optional
 
 import typer
+
+from tests import logging_state
 
 RETRAIN_EPOCHS = 4
 
@@ -72,21 +73,12 @@ def logged_run(config, data: Path, output: Path) -> Optional[str]:
     from imgpipe.cli import main
     from imgpipe.runners.local.layout import LocalLayout
 
-    root = logging.getLogger()
-    levels = {handler: handler.level for handler in root.handlers}
-    try:
-        main._run_with_progress(config, LocalLayout(data, output), False)
-        return None
-    except typer.Exit:
-        return "failed"
-    finally:
-        for handler in list(root.handlers):
-            if handler not in levels:
-                root.removeHandler(handler)
-                handler.close()
-        for handler, level in levels.items():
-            handler.setLevel(level)
-        logging.captureWarnings(False)
+    with logging_state.restored_logging():
+        try:
+            main._run_with_progress(config, LocalLayout(data, output), False)
+            return None
+        except typer.Exit:
+            return "failed"
 
 
 def latest_run_id(output: Path, pipeline_name: str) -> str:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import typer
 
+from tests import logging_state
+
 
 def test_an_empty_message_and_its_cause_are_named():
     from tfx.dsl.io.filesystem import NotFoundError
@@ -24,18 +26,8 @@ def test_an_empty_message_and_its_cause_are_named():
 
 @pytest.fixture
 def restored_logging():
-    """The CLI configures the process's logging; undo it for other tests."""
-    import logging
-    root = logging.getLogger()
-    handlers = {handler: handler.level for handler in root.handlers}
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    for handler, level in handlers.items():
-        handler.setLevel(level)
-    logging.captureWarnings(False)
+    with logging_state.restored_logging():
+        yield
 
 
 def test_the_log_the_message_names_holds_the_traceback(
