@@ -9,6 +9,8 @@ from __future__ import annotations
 import dataclasses
 import json
 
+from pathlib import Path
+
 import pytest
 
 from imgpipe_components.data_gate.errors import DataValidationError
@@ -65,8 +67,9 @@ def _run_data_gate(examples, report_dir, config: DataGateConfig):
     anomalies = standard_artifacts.ExampleAnomalies()
     anomalies.uri = str(report_dir / "no_anomalies")
     report = standard_artifacts.ExampleValidationMetrics()
-    report.uri = str(report_dir / "report")
-    (report_dir / "report").mkdir(parents=True)
+    # As TFX names an output folder: <root>/<step>/<output>/<execution id>.
+    report.uri = str(report_dir / "run" / "report" / "7")
+    (report_dir / "run" / "report" / "7").mkdir(parents=True)
     DataGate.EXECUTOR_SPEC.executor_class().Do(
         {"examples": [examples], "anomalies": [anomalies]},
         {"report": [report]},
@@ -82,7 +85,11 @@ def test_drift_from_the_previous_span_stops_the_run_with_the_report(
     message = str(stopped.value)
     assert "expect_column_max_to_be_between on 'label_drift': observed" in message
     assert "expect_column_max_to_be_between on 'size_drift': observed 1" in message
-    report_dir = tmp_path / "report"
+    # A stopping gate writes its report beside its artifact, which the
+    # launcher removes on failure (data_gate/report_location.py).
+    from imgpipe_components.data_gate.report_location import report_folder
+    report_dir = Path(report_folder(str(tmp_path / "run" / "report" / "7"),
+                                    passed=False))
     docs = report_dir / "data_docs" / "index.html"
     assert docs.exists() and str(docs) in message
     verdict = json.loads((report_dir / "report.json").read_text())

@@ -39,8 +39,11 @@ def ui(
         False, help="Required to listen on a non-loopback address: the UI "
                     "has no login."),
 ) -> None:
-    """A local web UI over the runs, artifacts and model store of an output
-    folder: runs, one run's graph and failure, comparisons, promotions."""
+    """A local web UI over a run folder.
+
+    Every run with its state and figures, one run's graph, failure and
+    artifacts, two runs compared, and the model store with its promotions.
+    """
     from imgpipe.serving.bind import RemoteBindRefused, check_bind_address
     try:
         check_bind_address(host, allow_remote)
