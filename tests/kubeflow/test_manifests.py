@@ -6,6 +6,7 @@ kubernetes-validate, strictly (unknown fields fail).
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -65,6 +66,39 @@ def test_overlay_has_the_whole_serving_stack(rendered):
     assert {o["metadata"]["namespace"] for o in objects
             if o["kind"] != "Namespace"} == {
         {"dev": "imgpipe-dev", "prod": "imgpipe"}[overlay]}
+
+
+PSA = "pod-security.kubernetes.io/"
+
+
+def _pod_security(objects: list) -> dict:
+    namespace, = by_kind(objects, "Namespace")
+    return {key[len(PSA):]: value for key, value in
+            namespace["metadata"]["labels"].items() if key.startswith(PSA)}
+
+
+def test_the_namespace_reports_restricted_but_enforces_baseline(rendered):
+    """`restricted` enforced would refuse the pipeline's pods on KFP < 2.16
+    and Istio's sidecar in a Kubeflow profile; it is warned and audited."""
+    assert _pod_security(rendered[1]) == {
+        "enforce": "baseline", "warn": "restricted", "audit": "restricted"}
+
+
+def test_without_istio_cni_the_component_admits_istio_init(tmp_path):
+    """The kustomize component for Istio without CNI, added to an overlay
+    as the namespace's comment says, relaxes only `enforce`."""
+    def relative(path: str) -> str:     # kustomize refuses absolute roots
+        return os.path.relpath(ROOT / path, tmp_path)
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": [relative("infra/k8s/overlays/dev")],
+        "components": [relative("infra/k8s/components/istio-without-cni")],
+    }))
+    result = subprocess.run([str(KUBECTL), "kustomize", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert _pod_security(objects) == {
+        "enforce": "privileged", "warn": "restricted", "audit": "restricted"}
 
 
 def test_tf_serving_runs_the_official_image_hardened(rendered):
@@ -196,7 +230,7 @@ def test_dev_pusher_mounts_the_volume_serving_reads():
     objects = render("dev")
     config, kubeflow = _pipeline_settings("dev")
     mount = model_store_mount(kubeflow)
-    claim = mount["pvcNameParameter"]["runtimeValue"]["constant"]
+    claim = mount["constant"]
     pvc, = by_kind(objects, "PersistentVolumeClaim")
     assert pvc["metadata"]["name"] == claim
     assert "ReadWriteMany" in pvc["spec"]["accessModes"]   # two pods at once

@@ -91,7 +91,7 @@ def test_a_claim_path_is_mounted_from_the_claim_the_pusher_writes(rendered):
               if PurePosixPath(config_file).is_relative_to(m["mountPath"])]
     assert mount["mountPath"] == pusher["mountPath"]
     assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == \
-        pusher["pvcNameParameter"]["runtimeValue"]["constant"]
+        pusher["constant"]
 
 
 def test_no_config_map_holds_promotion_state(rendered):
