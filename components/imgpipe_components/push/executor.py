@@ -90,8 +90,9 @@ class Executor(tfx_pusher.Executor):
                                  add_extras)
         if pushed_now:
             logging.info("Pushed %s as version %d", model.uri, version)
-            if _register_as_canary(base, version):
-                _auto_promote(base, _push_config(exec_properties), pushed)
+            config = _push_config(exec_properties)
+            if _register_as_canary(base, version, config.label_settle_s):
+                _auto_promote(base, config, pushed)
         else:
             logging.info("Model %s is already version %d; not pushed again",
                          model.uri, version)
@@ -139,7 +140,7 @@ def _auto_promote(base: str, config: PushConfig, pushed) -> None:
     pushed.set_string_custom_property(PROMOTION_PROPERTY, result.message)
 
 
-def _register_as_canary(base: str, version: int) -> bool:
+def _register_as_canary(base: str, version: int, settle_s: int = 0) -> bool:
     """models.config and the history beside the base path: a local disk or
     a gs:// bucket (components/imgpipe_components/model_store/store.py). False when the label
     could not be written (logged)."""
@@ -153,7 +154,7 @@ def _register_as_canary(base: str, version: int) -> bool:
     from imgpipe_components.model_store import (ConfigError, PromotionError,
                                     register_pushed_version)
     try:
-        result = register_pushed_version(base, version)
+        result = register_pushed_version(base, version, settle_s=settle_s)
     except (ConfigError, PromotionError, StorageError, GoogleAPIError,
             OSError) as error:
         # The version is in place and served by number; only its label is
