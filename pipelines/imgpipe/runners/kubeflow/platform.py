@@ -139,9 +139,10 @@ def _gpu_placement(kubeflow: KubeflowConfig) -> dict:
 def model_store_mount(kubeflow: KubeflowConfig) -> dict:
     """kfp-kubernetes' PvcMount for the model-store claim, its name in the
     `constant` field: every KFP 2.x driver reads that one (2.0-2.4 only
-    that; 2.5.0 and later map it onto `pvcNameParameter`, which it
-    deprecates, in backend/src/v2/driver/k8s.go). `pvcNameParameter` alone
-    fails on 2.4 and older with "volume name not provided"."""
+    that; 2.5.0 and later map it onto `pvcNameParameter`, which deprecates
+    it: backend/src/v2/driver/driver.go, k8s.go from 2.14).
+    `pvcNameParameter` alone fails on 2.4 and older with "volume name not
+    provided"."""
     return {"mountPath": kubeflow.model_store,
             "constant": kubeflow.model_store_pvc}
 
