@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 IMAGE = "registry.example.com/imgpipe:test"
+TRAINER_IMAGE = "registry.example.com/imgpipe:test-gpu"
 
 
 @dataclasses.dataclass
@@ -58,6 +59,15 @@ def compile_to(path: Path, **changes) -> Compiled:
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory) -> Compiled:
     return compile_to(tmp_path_factory.mktemp("kfp") / "imgpipe.yaml")
+
+
+@pytest.fixture(scope="session")
+def dev_compiled(tmp_path_factory) -> Compiled:
+    """As infra/kubeflow/dev.yaml compiles it (the model store on a claim, no
+    GPU), with the GPU steps on their own image."""
+    return compile_to(tmp_path_factory.mktemp("kfp-dev") / "dev.yaml",
+                      model_store="/models", model_store_pvc="imgpipe-models",
+                      gpu_count=0, trainer_image=TRAINER_IMAGE)
 
 
 @pytest.fixture(scope="session")

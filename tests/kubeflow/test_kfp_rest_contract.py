@@ -224,11 +224,11 @@ def test_a_changed_schedule_is_refused_unless_replaced(team_server):
 
 def test_an_older_backend_is_refused_before_any_upload(compiled,
                                                        isolated_kfp_context):
-    with KfpApiRecorder(tag_name="2.5.0") as server:
+    with KfpApiRecorder(tag_name="2.0.5") as server:
         result = invoke("submit", "--package", str(compiled.path),
                         "--host", server.url)
-        _assert_one_clear_error(result, "version 2.5.0", "KFP >= 2.16.0",
-                                "security context", "--allow-old-backend")
+        _assert_one_clear_error(result, "version 2.0.5", "KFP >= 2.1.0",
+                                "tolerations", "--allow-old-backend")
         assert not server.calls("POST", "/pipelines/upload")
 
         forced = invoke("submit", "--package", str(compiled.path),
@@ -236,6 +236,39 @@ def test_an_older_backend_is_refused_before_any_upload(compiled,
         assert forced.exit_code == 0, forced.output
         assert "Warning:" in forced.output
         assert server.calls("POST", "/runs")
+
+
+def test_kubeflow_1_9s_backend_runs_it_with_a_warning(compiled,
+                                                      isolated_kfp_context):
+    with KfpApiRecorder(tag_name="2.2.0") as server:
+        result = invoke("submit", "--package", str(compiled.path),
+                        "--host", server.url)
+        assert result.exit_code == 0, result.output
+        assert "ignores retries" in " ".join(result.output.split())
+        assert server.calls("POST", "/runs")
+
+
+def test_in_a_pod_the_service_account_token_is_sent(
+        compiled, recorder, tmp_path, monkeypatch):
+    """Kubeflow 1.9+ (oauth2-proxy, then Istio and the API server's
+    TokenReview) accepts a pod's projected service-account token as a
+    bearer token; the kubelet rotates the file, so it is read per request."""
+    token_file = tmp_path / "token"
+    token_file.write_text("first-token\n")
+    monkeypatch.setenv("KF_PIPELINES_SA_TOKEN_PATH", str(token_file))
+    monkeypatch.delenv("KFP_TOKEN", raising=False)
+    first = invoke("submit", "--package", str(compiled.path),
+                   "--host", recorder.url)
+    assert first.exit_code == 0, first.output
+    sent = len(recorder.requests)
+    token_file.write_text("rotated-token\n")
+    second = invoke("submit", "--package", str(compiled.path),
+                    "--host", recorder.url)
+    assert second.exit_code == 0, second.output
+    assert [r.headers.get("authorization") for r in recorder.requests] == \
+        ["Bearer first-token"] * sent + \
+        ["Bearer rotated-token"] * (len(recorder.requests) - sent)
+    assert len(recorder.requests) > sent
 
 
 def test_a_backend_without_a_version_gets_a_warning(compiled,

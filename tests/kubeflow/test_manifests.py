@@ -6,6 +6,7 @@ kubernetes-validate, strictly (unknown fields fail).
 """
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -65,6 +66,39 @@ def test_overlay_has_the_whole_serving_stack(rendered):
     assert {o["metadata"]["namespace"] for o in objects
             if o["kind"] != "Namespace"} == {
         {"dev": "imgpipe-dev", "prod": "imgpipe"}[overlay]}
+
+
+PSA = "pod-security.kubernetes.io/"
+
+
+def _pod_security(objects: list) -> dict:
+    namespace, = by_kind(objects, "Namespace")
+    return {key[len(PSA):]: value for key, value in
+            namespace["metadata"]["labels"].items() if key.startswith(PSA)}
+
+
+def test_the_namespace_reports_restricted_but_enforces_baseline(rendered):
+    """`restricted` enforced would refuse the pipeline's pods on KFP < 2.16
+    and Istio's sidecar in a Kubeflow profile; it is warned and audited."""
+    assert _pod_security(rendered[1]) == {
+        "enforce": "baseline", "warn": "restricted", "audit": "restricted"}
+
+
+def test_without_istio_cni_the_component_admits_istio_init(tmp_path):
+    """The kustomize component for Istio without CNI, added to an overlay
+    as the namespace's comment says, relaxes only `enforce`."""
+    def relative(path: str) -> str:     # kustomize refuses absolute roots
+        return os.path.relpath(ROOT / path, tmp_path)
+    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
+        "resources": [relative("infra/k8s/overlays/dev")],
+        "components": [relative("infra/k8s/components/istio-without-cni")],
+    }))
+    result = subprocess.run([str(KUBECTL), "kustomize", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    objects = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert _pod_security(objects) == {
+        "enforce": "privileged", "warn": "restricted", "audit": "restricted"}
 
 
 def test_tf_serving_runs_the_official_image_hardened(rendered):
@@ -141,20 +175,66 @@ def test_serving_replicas_scale_more_in_prod():
     assert prod["maxReplicas"] > dev["maxReplicas"]
 
 
-@pytest.mark.parametrize("name", ["Dockerfile", "Dockerfile.gpu"])
-def test_image_installs_from_the_lock_and_runs_unprivileged(name):
-    text = (ROOT / "infra/docker" / name).read_text()
+DOCKERFILE = ROOT / "infra/docker/Dockerfile"
+
+
+def _stages(text: str) -> list:
+    """(base, name) of every FROM, in order."""
+    return re.findall(r"^FROM\s+(\S+)(?:\s+AS\s+(\S+))?", text, re.MULTILINE)
+
+
+def _locked_version(package: str) -> str:
+    lock = (ROOT / "uv.lock").read_text()
+    return re.search(rf'^name = "{re.escape(package)}"\nversion = "([^"]+)"',
+                     lock, re.MULTILINE).group(1)
+
+
+def test_image_installs_from_the_lock_and_runs_unprivileged():
+    """Static checks (no Docker daemon in CI): the recipe installs only what
+    uv.lock pins and runs as the unprivileged user."""
+    text = DOCKERFILE.read_text()
     assert "COPY pyproject.toml uv.lock" in text
-    assert text.count("uv sync --frozen") == 2       # deps, then the project
-    assert "--no-dev" in text
+    # deps, the project, the project with the gpu extra
+    assert text.count("uv sync --frozen --no-dev") == 3
     user = re.findall(r"^USER\s+(\S+)", text, re.MULTILINE)
     assert user and not user[-1].startswith(("root", "0"))
     bases = re.findall(r"^ARG \w+_IMAGE=(\S+)", text, re.MULTILINE)
     assert bases and all(":" in image for image in bases)   # pinned tags
-    if name == "Dockerfile":
-        assert "python:3.10" in text
-    else:
-        assert "python3.10" in text and "cuda" in text
+    assert "python:3.10" in text
+    # Where the launchers before KFP 2.3.0 write inputs, owned by the user.
+    assert re.search(r"install -d -o 10001 -g 10001 /gcs /minio /s3", text)
+
+
+def test_the_gpu_target_adds_the_cuda_wheels_tensorflow_was_built_for():
+    text = DOCKERFILE.read_text()
+    stages = _stages(text)
+    assert stages[-1][1] == "cpu"           # the default target
+    named = dict((name, base) for base, name in stages)
+    assert named["gpu"] == named["cpu"] == "runtime"
+    assert named["build-gpu"] == "build"
+    assert "--extra gpu" in text.split("AS build-gpu")[1].split("FROM")[0]
+    assert not any("nvidia/cuda" in base for base, _ in stages)
+    assert "nvidia/cuda" not in text
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    extras = pyproject.split("[project.optional-dependencies]")[1]
+    assert re.search(r'^gpu = \["tensorflow\[and-cuda\]"\]$', extras,
+                     re.MULTILINE)
+    # TF 2.16 is built against CUDA 12.3 and cuDNN 8.9; its `and-cuda`
+    # extra pins those wheels, and uv.lock holds them.
+    assert _locked_version("tensorflow").startswith("2.16.")
+    assert _locked_version("nvidia-cuda-runtime-cu12").startswith("12.3.")
+    assert _locked_version("nvidia-cudnn-cu12").startswith("8.9.")
+
+
+def test_the_image_starts_as_dataflow_starts_custom_containers():
+    text = DOCKERFILE.read_text()
+    beam = _locked_version("apache-beam")
+    sdk = re.search(r"^ARG BEAM_SDK_IMAGE=(\S+)", text, re.MULTILINE).group(1)
+    assert sdk == f"apache/beam_python3.10_sdk:{beam}"
+    runtime = text.split("AS runtime")[1].split("\nFROM")[0]
+    assert "COPY --from=beam /opt/apache/beam /opt/apache/beam" in runtime
+    assert 'ENTRYPOINT ["/opt/apache/beam/boot"]' in runtime
+    assert "RUN_PYTHON_SDK_IN_DEFAULT_ENVIRONMENT=1" in runtime
 
 
 def test_serving_may_reach_dns_https_and_the_gke_metadata_server(rendered):
@@ -196,7 +276,7 @@ def test_dev_pusher_mounts_the_volume_serving_reads():
     objects = render("dev")
     config, kubeflow = _pipeline_settings("dev")
     mount = model_store_mount(kubeflow)
-    claim = mount["pvcNameParameter"]["runtimeValue"]["constant"]
+    claim = mount["constant"]
     pvc, = by_kind(objects, "PersistentVolumeClaim")
     assert pvc["metadata"]["name"] == claim
     assert "ReadWriteMany" in pvc["spec"]["accessModes"]   # two pods at once

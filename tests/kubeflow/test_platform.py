@@ -17,15 +17,37 @@ def executors(compiled_platform: dict) -> dict:
         "executors"]
 
 
-def test_every_pod_runs_as_the_images_non_root_user(compiled):
+def _labels(spec: dict) -> set:
+    return {task["executorLabel"] for task in spec["components"].values()
+            if "executorLabel" in task}
+
+
+def test_the_default_package_writes_no_security_context(compiled):
     configs = executors(compiled.platform)
-    labels = {task["executorLabel"]
-              for task in compiled.spec["components"].values()
-              if "executorLabel" in task}
-    assert set(configs) == labels
+    assert set(configs) == _labels(compiled.spec)
+    assert not any("securityContext" in c for c in configs.values())
+
+
+def test_opted_in_every_pod_runs_as_the_images_non_root_user(tmp_path):
+    from tests.kubeflow.conftest import compile_to
+    restricted = compile_to(tmp_path / "restricted.yaml",
+                            security_context=True)
+    configs = executors(restricted.platform)
+    assert set(configs) == _labels(restricted.spec)
     for config in configs.values():
         assert config["securityContext"] == {
             "runAsUser": 10001, "runAsGroup": 10001, "runAsNonRoot": True}
+
+
+def test_only_the_gpu_steps_use_the_trainer_image(compiled, dev_compiled):
+    from tests.kubeflow.conftest import TRAINER_IMAGE
+    images = {task: dev_compiled.executor(task)["image"]
+              for task in dev_compiled.spec["root"]["dag"]["tasks"]}
+    assert images.pop("Trainer") == TRAINER_IMAGE
+    assert images.pop("Tuner", TRAINER_IMAGE) == TRAINER_IMAGE
+    assert set(images.values()) == {IMAGE}
+    assert {compiled.executor(task)["image"]
+            for task in compiled.spec["root"]["dag"]["tasks"]} == {IMAGE}
 
 
 def test_a_gs_model_store_mounts_no_volume(compiled):
@@ -41,6 +63,7 @@ kubeflow:
   gpu_count: 1
   model_store: /models
   model_store_pvc: imgpipe-models
+  security_context: true
   gpu_node_selector: {cloud.google.com/gke-nodepool: gpu-pool}
   resources: {Pusher: {cpu_request: 0.25, memory_request_gb: 0.5}}
 """ % IMAGE
@@ -57,6 +80,7 @@ def from_config(tmp_path_factory):
         "kubeflow", "compile", "--config", str(folder / "kubeflow.yaml"),
         "--output", str(output), "--epochs", "11",
         "--toleration", "dedicated=ml:NoExecute",
+        "--trainer-image", IMAGE + "-gpu",
         "--resources", "Trainer:cpu_request=3,memory_request_gb=12"])
     assert result.exit_code == 0, result.output
     spec, platform = yaml.safe_load_all(output.read_text())
@@ -77,6 +101,9 @@ def test_config_file_and_options_reach_the_spec(from_config):
         "parameters"]["eval_config"]["runtimeValue"]["constant"]
     assert "0.93" in evaluator and "0.02" in evaluator
     trainer, trainer_label = _container(spec, "Trainer")
+    assert trainer["image"] == IMAGE + "-gpu"
+    assert all("securityContext" in config
+               for config in executors(platform).values())
     assert trainer["resources"]["cpuRequest"] == 3
     assert trainer["resources"]["memoryRequest"] == 12
     pusher, _ = _container(spec, "Pusher")
@@ -99,10 +126,24 @@ def test_the_model_store_claim_is_mounted_where_the_pusher_writes(
                for label, config in executors(platform).items()
                if "pvcMount" in config}
     assert set(mounted) == {"Pusher_executor",
-                            "served_baseline_model_executor"}
+                            "served_baseline_model_executor",
+                            "DataCheck_executor",
+                            "RecordCompletedRun_executor"}
     for mounts in mounted.values():
-        assert mounts == [{"mountPath": "/models", "pvcNameParameter": {
-            "runtimeValue": {"constant": "imgpipe-models"}}}]
+        assert mounts == [{"mountPath": "/models",
+                           "constant": "imgpipe-models"}]
+
+
+def test_every_step_given_the_model_store_mounts_it(from_config):
+    """Whatever step the compiler hands the store's path (DataCheck and
+    RecordCompletedRun read `stable` there), its pod has the claim."""
+    spec, platform = from_config
+    given = {spec["components"][task]["executorLabel"]
+             for task, body in spec["root"]["dag"]["tasks"].items()
+             if "/models" in json.dumps(body.get("inputs", {}))}
+    mounted = {label for label, config in executors(platform).items()
+               if "pvcMount" in config}
+    assert given and given == mounted
 
 
 def test_the_kfp_sdk_reads_every_platform_field(from_config, tmp_path):
@@ -111,7 +152,7 @@ def test_the_kfp_sdk_reads_every_platform_field(from_config, tmp_path):
     path.write_text(yaml.safe_dump_all(list(from_config)))
     document = _extract_pipeline_yaml(str(path))
     kubernetes = document.platform_spec.platforms["kubernetes"]
-    assert kubernetes.deployment_spec.executors["Pusher_executor"][
+    assert kubernetes.deployment_spec.executors["DataCheck_executor"][
         "pvcMount"][0]["mountPath"] == "/models"
 
 
@@ -148,11 +189,13 @@ def test_the_package_says_which_backend_it_needs(compiled):
     from imgpipe.runners.kubeflow import versions
     from imgpipe.runners.kubeflow.client import PipelinePackage
     package = PipelinePackage.load(compiled.path)
-    assert {"securityContext", "nodeSelector", "tolerations",
-            "activeDeadlineSeconds", "retryPolicy"} <= set(package.features)
+    assert {"nodeSelector", "tolerations", "activeDeadlineSeconds",
+            "retryPolicy"} == set(package.features)
     needed, why = versions.requirements(package.features)[0]
-    assert needed == (2, 16, 0) and "security context" in why
+    assert needed == (2, 1, 0) and "tolerations" in why
     assert versions.check("2.16.1", package.features, "h") is None
+    warning = versions.check("2.2.0", package.features, "h")
+    assert "2.2.0" in warning and "retries" in warning
     with pytest.raises(versions.BackendTooOld, match="tolerations"):
         versions.check("v2.0.5", package.features, "h")
 

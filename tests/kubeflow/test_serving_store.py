@@ -91,7 +91,7 @@ def test_a_claim_path_is_mounted_from_the_claim_the_pusher_writes(rendered):
               if PurePosixPath(config_file).is_relative_to(m["mountPath"])]
     assert mount["mountPath"] == pusher["mountPath"]
     assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == \
-        pusher["pvcNameParameter"]["runtimeValue"]["constant"]
+        pusher["constant"]
 
 
 def test_no_config_map_holds_promotion_state(rendered):
@@ -183,3 +183,14 @@ def test_promotion_reaches_the_rendered_server_within_one_poll(
         assert time.monotonic() - promoted <= poll + 5
         assert server.process.poll() is None and server.process.pid == pid
         assert server.log().count("Loaded digits version 2") == 1
+
+
+def test_the_pusher_waits_a_poll_before_moving_a_label(rendered):
+    """TF Serving refuses a label moved onto a version it has not loaded;
+    the Pusher loads first and moves the label `label_settle_s` later,
+    which must cover one poll of the deployed servers."""
+    overlay, objects = rendered
+    poll_s = int(tf_serving_flags(objects)[
+        "model_config_file_poll_wait_seconds"])
+    config, _ = pipeline_settings(overlay)
+    assert config.push.label_settle_s > poll_s

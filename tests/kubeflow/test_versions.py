@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-NON_ROOT = "non-root image"
 
 
 def _table(heading_row: str) -> list:
@@ -27,8 +26,7 @@ def _table(heading_row: str) -> list:
 
 
 def _named(cell: str) -> set:
-    names = set(re.findall(r"`([A-Za-z]+)`", cell))
-    return names | ({NON_ROOT} if NON_ROOT in cell else set())
+    return set(re.findall(r"`([A-Za-z]+)`", cell))
 
 
 def _version(text: str):
@@ -36,12 +34,10 @@ def _version(text: str):
     return parse(text)
 
 
-def test_every_emitted_feature_has_a_minimum(compiled, tmp_path):
+def test_every_emitted_feature_has_a_minimum(compiled, dev_compiled):
     from imgpipe.runners.kubeflow.versions import BY_FIELD, used_features
-    from tests.kubeflow.conftest import compile_to
 
-    dev = compile_to(tmp_path / "dev.yaml", model_store="/models",
-                     model_store_pvc="imgpipe-models")
+    dev = dev_compiled
     for package in (compiled, dev):
         emitted = set(used_features(package.spec, package.platform))
         assert emitted <= set(BY_FIELD), emitted - set(BY_FIELD)
@@ -49,8 +45,7 @@ def test_every_emitted_feature_has_a_minimum(compiled, tmp_path):
 
 
 def test_the_feature_table_is_versions_py():
-    from imgpipe.runners.kubeflow.versions import (BY_FIELD, NON_ROOT_IMAGE,
-                                                   show)
+    from imgpipe.runners.kubeflow.versions import BY_FIELD, show
     rows = _table("| the package emits |")
     documented = {}
     for feature, oldest, *_ in rows:
@@ -58,7 +53,6 @@ def test_the_feature_table_is_versions_py():
             documented[name] = oldest
     expected = {name: show(version) for name, (version, _) in
                 BY_FIELD.items()}
-    expected[NON_ROOT] = show(NON_ROOT_IMAGE[0])
     assert documented == expected
 
 
@@ -73,23 +67,21 @@ def test_the_minimum_the_docs_state_is_the_packages(compiled):
 def test_the_kubeflow_table_is_computed_from_the_package(compiled):
     from imgpipe.runners.kubeflow.versions import (BY_FIELD,
                                                    KUBEFLOW_RELEASES,
-                                                   NON_ROOT_IMAGE,
-                                                   used_features)
+                                                   missing_on, used_features)
     emitted = used_features(compiled.spec, compiled.platform)
-    rows = {kubeflow: (kfp, _named(missing)) for kubeflow, kfp, missing
-            in _table("| Kubeflow | KFP backend |")}
+    rows = {kubeflow: (kfp, runs, _named(missing)) for kubeflow, kfp, runs,
+            missing, *_ in _table("| Kubeflow | KFP backend |")}
     assert set(rows) == {release for release, _ in KUBEFLOW_RELEASES}
     for release, backend in KUBEFLOW_RELEASES:
-        kfp, missing = rows[release]
+        kfp, runs, missing = rows[release]
         assert _version(kfp) == backend, release
+        assert runs == ("no" if missing_on(backend, emitted) else "yes"), \
+            release
         expected = {name for name in emitted if backend < BY_FIELD[name][0]}
-        if backend < NON_ROOT_IMAGE[0]:
-            expected.add(NON_ROOT)
         assert missing == expected, release
 
 
 @pytest.mark.parametrize("release, refused", [
-    ("1.10.1", "security context"), ("1.9.1", "retries"),
     ("1.8.1", "time limit per step")])
 def test_submit_refuses_each_kubeflow_releases_backend(compiled, release,
                                                        refused):
@@ -100,3 +92,19 @@ def test_submit_refuses_each_kubeflow_releases_backend(compiled, release,
     package = PipelinePackage.load(compiled.path)
     with pytest.raises(versions.BackendTooOld, match=refused):
         versions.check(versions.show(backend), package.features, "h")
+
+
+@pytest.mark.parametrize("release, ignored", [
+    ("1.9.0", "retries"), ("1.9.1", "retries"), ("1.10.0", None),
+    ("1.11.0", None)])
+def test_kubeflow_1_9_and_later_run_the_default_package(compiled, release,
+                                                        ignored):
+    from imgpipe.runners.kubeflow import versions
+    from imgpipe.runners.kubeflow.client import PipelinePackage
+
+    backend = dict(versions.KUBEFLOW_RELEASES)[release]
+    package = PipelinePackage.load(compiled.path)
+    warning = versions.check(versions.show(backend), package.features, "h")
+    assert (warning is None) == (ignored is None), warning
+    if ignored:
+        assert ignored in warning

@@ -148,3 +148,23 @@ def test_a_write_that_lost_the_race_is_decided_again(base, monkeypatch):
     assert [(c.user, c.from_version, c.to_version) for c in history
             if c.label == "canary"][-2:] == [("rival", 1, 3), ("me", 3, 2)]
     assert current_labels(base) == {"stable": 1, "canary": 2}
+
+
+def test_a_push_to_a_bucket_loads_the_version_before_moving_canary(base):
+    """What a polling TF Serving reads between the two writes: the new
+    version in the policy, the labels unchanged; then the label moves, its
+    write conditional on the first (model_store.actions)."""
+    config_uri = base.rsplit("/", 1)[0] + "/models.config"
+    seen = []
+
+    def sleep(seconds):
+        seen.append((seconds, gcs.read(config_uri)[0].decode()))
+    add_version(base, 2, 0.95)
+    register_pushed_version(base, 2, settle_s=45, sleep=sleep)
+    (waited, between), = seen
+    assert waited == 45
+    assert "versions: 1" in between and "versions: 2" in between
+    assert "value: 2" not in between                 # canary still on 1
+    assert current_labels(base) == {"stable": 1, "canary": 2}
+    final = gcs.read(config_uri)[0].decode()
+    assert "versions: 2" in final and "value: 2" in final

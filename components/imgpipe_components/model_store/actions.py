@@ -7,10 +7,23 @@ history that claims a change the config lacks. On a local disk the whole
 action holds a file lock; on gs:// the config write carries a generation
 precondition and a writer that lost the race decides again from a fresh
 read (store.py).
+
+TF Serving refuses a config that points an existing label at a version it
+has not loaded (server_core.cc, UpdateModelVersionLabelMap; with
+`--allow_version_labels_for_unavailable_models` only a new label may), and
+it checks the labels before it loads the policy's versions, so such a
+config would never load the version it names. A push (canary onto the new
+version) and a rollback (stable onto an unloaded one) are therefore written
+in two steps when `settle_s` is given: first the version joins the policy
+with the labels unchanged, then, `settle_s` later (at least one poll of
+every server, `--model_config_file_poll_wait_seconds`), the labels move. A
+server still loading the version refuses the second config and takes it at
+a later poll, once the version is AVAILABLE.
 """
 from __future__ import annotations
 
 import dataclasses
+import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple, Union
 
@@ -43,9 +56,29 @@ class PromotionResult:
 Plan = Union[Tuple[str, Dict[str, int], str], PromotionResult]
 
 
+def _to_load_first(entry, old: Dict[str, int],
+                   moved: Dict[str, int]) -> List[int]:
+    """Versions that existing labels move onto and the current policy does
+    not load: a running TF Serving refuses the move until they are loaded."""
+    loaded = set(entry.model_version_policy.specific.versions)
+    return sorted({version for label, version in moved.items()
+                   if label in old and version not in loaded})
+
+
+def _load_first(store, config, entry, versions: List[int], token):
+    """Step one of a two-step write: the policy also loads `versions`,
+    every label stays where it is. Returns the new write token."""
+    entry.model_version_policy.specific.versions.extend(versions)
+    return store.write_config(config, token)
+
+
 def _transact(store, decide: Callable[[Dict[str, int]], Plan],
-              user: Optional[str] = None) -> PromotionResult:
-    """Read the labels, decide, write the config, record the changes."""
+              user: Optional[str] = None, settle_s: float = 0.0,
+              sleep: Callable[[float], None] = time.sleep
+              ) -> PromotionResult:
+    """Read the labels, decide, write the config (in two steps when a label
+    moves onto a version the servers have not loaded and `settle_s` > 0),
+    record the changes."""
     if not store.exists():
         raise PromotionError(
             f"{store.base_path} does not exist: no model has been pushed "
@@ -65,8 +98,14 @@ def _transact(store, decide: Callable[[Dict[str, int]], Plan],
                      if old.get(label) != version}
             if not moved:
                 return PromotionResult(False, "nothing to change", [])
-            set_labels(entry, {**old, **new_labels})
+            load_first = _to_load_first(entry, old, moved) if settle_s > 0 \
+                else []
             try:
+                if load_first:
+                    token = _load_first(store, config, entry, load_first,
+                                        token)
+                    sleep(settle_s)
+                set_labels(entry, {**old, **new_labels})
                 written = store.write_config(config, token)
             except ConcurrentUpdate:
                 continue            # another writer came first: decide again
@@ -88,15 +127,20 @@ def _transact(store, decide: Callable[[Dict[str, int]], Plan],
 
 def register_pushed_version(model_dir: ModelDir, version: int,
                             model_name: Optional[str] = None,
-                            user: Optional[str] = None) -> PromotionResult:
+                            user: Optional[str] = None, settle_s: float = 0.0,
+                            sleep: Callable[[float], None] = time.sleep
+                            ) -> PromotionResult:
     """A newly pushed version becomes canary; the very first one is also
-    stable (there is nothing in service to compare it with)."""
+    stable (there is nothing in service to compare it with). With
+    `settle_s`, the version is loaded first and canary moves `settle_s`
+    later (module docstring)."""
     def decide(labels: Dict[str, int]) -> Plan:
         if STABLE not in labels:
             return ("push", {STABLE: version, CANARY: version},
                     "first version: nothing in service to compare with")
         return "push", {CANARY: version}, "pushed by the pipeline"
-    return _transact(open_store(model_dir, model_name), decide, user)
+    return _transact(open_store(model_dir, model_name), decide, user,
+                     settle_s, sleep)
 
 
 def _require_labels(store, labels: Dict[str, int]) -> None:
@@ -154,9 +198,11 @@ def promote(model_dir: ModelDir, model_name: Optional[str] = None,
 def rollback(model_dir: ModelDir, model_name: Optional[str] = None,
              reason: Optional[str] = None, user: Optional[str] = None,
              server: Optional[str] = None,
-             check: ServableCheck = is_complete) -> PromotionResult:
+             check: ServableCheck = is_complete, settle_s: float = 0.0,
+             sleep: Callable[[float], None] = time.sleep) -> PromotionResult:
     """Stable (and canary, so the bad version takes no traffic) go back to
-    the stable version before this one."""
+    the stable version before this one; with `settle_s`, once the servers
+    had time to load it again (module docstring)."""
     store = open_store(model_dir, model_name)
 
     def decide(labels: Dict[str, int]) -> Plan:
@@ -179,7 +225,7 @@ def rollback(model_dir: ModelDir, model_name: Optional[str] = None,
         _require_servable(store, target, server, "rolling back to", check)
         return ("rollback", {STABLE: target, CANARY: target},
                 (reason or "").strip() or "rollback")
-    return _transact(store, decide, user)
+    return _transact(store, decide, user, settle_s, sleep)
 
 
 def auto_promote(model_dir: ModelDir, model_name: Optional[str] = None,

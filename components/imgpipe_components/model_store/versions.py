@@ -33,6 +33,54 @@ def version_folders(base_path: str) -> Dict[int, Path]:
             if entry.name.isdigit() and entry.is_dir()}
 
 
+def staged_folders(base_path: str) -> Dict[int, Path]:
+    """`.staging-N` folders under a local base path: numbers claimed by a
+    push in progress (or cut short)."""
+    try:
+        entries = list(os.scandir(base_path))
+    except FileNotFoundError:
+        return {}
+    return {int(entry.name[len(STAGING):]): Path(entry.path)
+            for entry in entries if entry.name.startswith(STAGING)
+            and entry.name[len(STAGING):].isdigit() and entry.is_dir()}
+
+
+def claim_local_version(base_path: str, model_uri: str,
+                        attempts: int = 100) -> int:
+    """A version number under a local base path, reserved for `model_uri`.
+
+    The claim is the exclusive creation (`os.mkdir`) of `.staging-N`, with
+    N one above every version and claim there; the file system lets one
+    creator win, and a loser (EEXIST) looks again. This holds across pods
+    sharing one ReadWriteMany claim, where listing and adding one would
+    not. A claim cut short by a crash is resumed by a re-push of the same
+    model (its source marker is written first), and skipped otherwise.
+    """
+    for number, folder in sorted(staged_folders(base_path).items()):
+        if source_model(str(folder)) == model_uri:
+            return number
+    os.makedirs(base_path, exist_ok=True)
+    for _ in range(attempts):
+        taken = [*version_folders(base_path), *staged_folders(base_path)]
+        number = max(taken, default=0) + 1
+        staging = Path(base_path, f"{STAGING}{number}")
+        try:
+            os.mkdir(staging)
+        except FileExistsError:
+            continue                 # another push claimed `number` first
+        if Path(base_path, str(number)).exists():
+            # Published (renamed from its staging folder) while this
+            # listing ran: the number is taken after all.
+            os.rmdir(staging)
+            continue
+        marker = staging / SOURCE_FILE
+        marker.parent.mkdir(parents=True)
+        marker.write_text(model_uri + "\n")
+        return number
+    raise RuntimeError(f"Could not claim a version number under {base_path} "
+                       f"in {attempts} tries: too many concurrent pushes.")
+
+
 def gcs_top_level(base: str) -> Tuple[Dict[int, bool], Dict[int, str]]:
     """({version: has saved_model.pb}, {staging number: its prefix}) in a
     gs:// base path, from one listing."""

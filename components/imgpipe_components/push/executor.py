@@ -7,8 +7,12 @@ This one
 - does not push a model that is already in the serving folder (a re-run on
   unchanged data re-blesses the same model; it must not become a new
   version),
+- claims each number atomically (on a local disk or a shared volume, the
+  exclusive creation of its hidden `.staging-N` folder,
+  model_store.versions.claim_local_version), so two concurrent pushes
+  never write the same version,
 - never lets a model server see a half-written version: on a local disk it
-  copies into a hidden staging folder and renames it into place; in a
+  copies into the claimed staging folder and renames it into place; in a
   gs:// bucket it uploads under a hidden prefix and copies server-side with
   saved_model.pb last (gcs_publish.py),
 - adds the candidate's evaluation, TF Serving warm-up requests and the
@@ -36,8 +40,10 @@ from imgpipe_components.push import extras, gcs_publish
 from imgpipe_components.push.names import (PROMOTED_PROPERTY,
                                            PROMOTION_PROPERTY)
 from imgpipe_components.push.settings import PushConfig
-from imgpipe_components.model_store.versions import (SOURCE_FILE, list_versions,
-                                          version_holding)
+from imgpipe_components.model_store.versions import (SOURCE_FILE, STAGING,
+                                                     claim_local_version,
+                                                     list_versions,
+                                                     version_holding)
 from imgpipe_components.settings_codec import from_json
 from imgpipe_components.storage.gcs import is_gcs
 
@@ -79,13 +85,14 @@ class Executor(tfx_pusher.Executor):
             version = version_holding(base, model.uri)
             pushed_now = version is None
             if pushed_now:
-                version = (list_versions(base) or [0])[-1] + 1
+                version = _claim_version(base, model.uri)
                 _copy_atomically(model_path, base, version, model.uri,
                                  add_extras)
         if pushed_now:
             logging.info("Pushed %s as version %d", model.uri, version)
-            if _register_as_canary(base, version):
-                _auto_promote(base, _push_config(exec_properties), pushed)
+            config = _push_config(exec_properties)
+            if _register_as_canary(base, version, config.label_settle_s):
+                _auto_promote(base, config, pushed)
         else:
             logging.info("Model %s is already version %d; not pushed again",
                          model.uri, version)
@@ -133,7 +140,7 @@ def _auto_promote(base: str, config: PushConfig, pushed) -> None:
     pushed.set_string_custom_property(PROMOTION_PROPERTY, result.message)
 
 
-def _register_as_canary(base: str, version: int) -> bool:
+def _register_as_canary(base: str, version: int, settle_s: int = 0) -> bool:
     """models.config and the history beside the base path: a local disk or
     a gs:// bucket (components/imgpipe_components/model_store/store.py). False when the label
     could not be written (logged)."""
@@ -147,7 +154,7 @@ def _register_as_canary(base: str, version: int) -> bool:
     from imgpipe_components.model_store import (ConfigError, PromotionError,
                                     register_pushed_version)
     try:
-        result = register_pushed_version(base, version)
+        result = register_pushed_version(base, version, settle_s=settle_s)
     except (ConfigError, PromotionError, StorageError, GoogleAPIError,
             OSError) as error:
         # The version is in place and served by number; only its label is
@@ -177,6 +184,15 @@ def _build_version(model_path: str, folder: str, model_uri: str,
         add_extras(folder)
 
 
+def _claim_version(base: str, model_uri: str) -> int:
+    """The next number: claimed atomically on a local disk (two pushers
+    never share one); in other object stores, one above the highest (no
+    exclusive create there; gs:// goes through gcs_publish)."""
+    if "://" in base:
+        return (list_versions(base) or [0])[-1] + 1
+    return claim_local_version(base, model_uri)
+
+
 def _copy_atomically(model_path: str, base: str, version: int,
                      model_uri: str,
                      add_extras: Optional[Callable[[str], None]] = None) -> None:
@@ -184,14 +200,17 @@ def _copy_atomically(model_path: str, base: str, version: int,
         _copy_saved_model_last(model_path, base, version, model_uri,
                                add_extras)
         return
-    staging = os.path.join(base, f".staging-{version}")
+    # The claimed `.staging-N` (claim_local_version) stays in place until
+    # N is published: removing it earlier would free N for another push.
+    # The version is built in a folder inside it (a leftover from a push
+    # cut short is replaced) and renamed into place, atomically on a local
+    # disk: the version appears whole or not at all.
+    staging = os.path.join(base, f"{STAGING}{version}")
+    built = os.path.join(staging, "version")
     try:
-        if tf.io.gfile.exists(staging):
-            tf.io.gfile.rmtree(staging)
-        _build_version(model_path, staging, model_uri, add_extras)
-        # A rename is atomic on a local disk: the version appears whole or
-        # not at all.
-        tf.io.gfile.rename(staging, os.path.join(base, str(version)))
+        _build_version(model_path, built, model_uri, add_extras)
+        tf.io.gfile.rename(built, os.path.join(base, str(version)))
+        tf.io.gfile.rmtree(staging)
     except (OSError, tf.errors.OpError) as error:   # disk full, permissions
         with contextlib.suppress(OSError, tf.errors.OpError):
             tf.io.gfile.rmtree(staging)

@@ -36,6 +36,13 @@ def compile_command(
     config: SettingsFile = None,
     image: Optional[str] = typer.Option(
         None, show_default=KubeflowConfig.image, help="Image of every step."),
+    trainer_image: Optional[str] = typer.Option(
+        None, help="Image of the Trainer and Tuner only (the GPU build); "
+                   "the other steps keep --image."),
+    security_context: Optional[bool] = typer.Option(
+        None, "--security-context/--no-security-context",
+        help="Write each pod's security context (non-root user) for a "
+             "`restricted` namespace; needs KFP >= 2.16.0.", show_default=False),
     pipeline_root: Optional[str] = typer.Option(
         None, show_default=KubeflowConfig.pipeline_root,
         help="Where the steps write their artifacts."),
@@ -91,7 +98,9 @@ def compile_command(
 
     options = CompileOptions(
         config=config,
-        kubeflow=dict(image=image, pipeline_root=pipeline_root,
+        kubeflow=dict(image=image, trainer_image=trainer_image,
+                      security_context=security_context,
+                      pipeline_root=pipeline_root,
                       data_root=data_root, model_store=model_store,
                       model_store_pvc=model_store_pvc, gpu_count=gpus),
         pipeline=dict(model_name=model_name),

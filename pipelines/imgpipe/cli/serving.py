@@ -129,6 +129,12 @@ def rollback(
     reason: Optional[str] = typer.Option(None, help="Recorded in the "
                                          "history."),
     server: Optional[str] = SERVER,
+    settle_s: int = typer.Option(
+        0, "--settle-s", min=0,
+        help="For a running TF Serving that polls models.config: load the "
+             "version first, move the labels this many seconds later (at "
+             "least its --model_config_file_poll_wait_seconds; it refuses a "
+             "label on a version it has not loaded)."),
 ) -> None:
     """Return `stable` to the previous stable version.
 
@@ -137,7 +143,7 @@ def rollback(
     """
     from imgpipe_components.model_store import rollback as roll_back
     _move_label(roll_back, run_target.pushed_model_dir(model_dir, output),
-                model_name, reason, server=server)
+                model_name, reason, server=server, settle_s=settle_s)
 
 
 def _move_label(action, *args, **kwargs) -> None:

@@ -25,7 +25,9 @@ from typing import Callable, Dict, List, Sequence, Tuple
 
 
 def direct(image: str, workers: int = 0) -> List[str]:
-    """In the pod; `workers=0` means one process per CPU core."""
+    """In the pod; `workers=0` means one process per CPU the pod may use:
+    the entrypoint replaces it with the pod's CPU limit (pod_cpus.py), as
+    Beam would count the node's cores."""
     return ["--runner=DirectRunner", "--direct_running_mode=multi_processing",
             f"--direct_num_workers={workers}", f"--sdk_container_image={image}"]
 

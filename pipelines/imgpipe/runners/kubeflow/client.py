@@ -90,15 +90,37 @@ def quiet_stdout():
         yield
 
 
+def service_account_token_file() -> Optional[str]:
+    """The projected service-account token KFP reads in a pod (audience
+    `pipelines.kubeflow.org`, rotated by the kubelet): the file named by
+    `KF_PIPELINES_SA_TOKEN_PATH`, else kfp's default path, if present."""
+    import os
+
+    from kfp import client as kfp_client
+    path = os.environ.get(kfp_client.KF_PIPELINES_SA_TOKEN_ENV) or \
+        kfp_client.KF_PIPELINES_SA_TOKEN_PATH
+    return path if os.path.isfile(path) else None
+
+
 def connect(connection: Connection):
+    """A kfp Client. Without a token or cookies, a pod's service-account
+    token file is sent (re-read on every request): kfp itself only does
+    that when no host is given, and `submit` always names one."""
     import warnings
 
     import kfp
+    from kfp.client.set_volume_credentials import \
+        ServiceAccountTokenVolumeCredentials
 
+    credentials = None
+    token_file = None if connection.token or connection.cookies else \
+        service_account_token_file()
+    if token_file:
+        credentials = ServiceAccountTokenVolumeCredentials(token_file)
     with warnings.catch_warnings(), quiet_stdout():
         warnings.simplefilter("ignore")  # "only works with KFP >= 2.0.0-b2"
         return kfp.Client(host=connection.host, existing_token=connection.token,
-                          cookies=connection.cookies,
+                          cookies=connection.cookies, credentials=credentials,
                           namespace=connection.namespace or "kubeflow")
 
 

@@ -1,7 +1,7 @@
 """Container entrypoint of every component on open-source Kubeflow Pipelines.
 
 It is TFX's own `kubeflow_v2_run_executor` (reached through
-`imgpipe_components.library_internals`), with two gaps closed first:
+`imgpipe_components.library_internals`), with these gaps closed first:
 
 1. Artifact types the V2 compiler does not know. TFX 1.16 compiles only a
    fixed list of standard types; any other type needs a schema title of the
@@ -32,6 +32,9 @@ It is TFX's own `kubeflow_v2_run_executor` (reached through
    TFX keys outputs by the artifacts' `name` and writes ExecutorOutput to
    whatever `outputFile` says (`<task root>/output_metadata.json` there,
    `/tmp/kfp_outputs/output_metadata.json` before).
+4. Beam's "one DirectRunner worker per CPU" (`--direct_num_workers=0`)
+   counts the node's cores; it is replaced by the pod's CPU limit
+   (pod_cpus.py).
 
 Usage (set by `imgpipe.runners.kubeflow.runner` as the container command):
     python -m imgpipe.runners.kubeflow.entrypoint --executor_class_path ... \
@@ -43,6 +46,7 @@ from __future__ import annotations
 import json
 from typing import Dict, List, Optional, Tuple
 
+from imgpipe.runners.kubeflow import pod_cpus
 from imgpipe_components import library_internals
 
 # One argv token, `--imgpipe_declared_outputs=<JSON list of output names>`,
@@ -152,7 +156,8 @@ def _run_parsed(parsed) -> None:
     args.json_serialized_invocation_args = drop_undeclared_outputs(
         args.json_serialized_invocation_args,
         getattr(args, "declared_outputs", None))
-    library_internals.run_kubeflow_v2_executor(args, beam_args)
+    library_internals.run_kubeflow_v2_executor(
+        args, pod_cpus.cap_direct_workers(beam_args))
 
 
 def run(argv: List[str]) -> None:

@@ -9,13 +9,18 @@ them:
   the Trainer's GPUs. TFX's `with_platform_config` reaches only some
   components (FileBasedExampleGen ignores it), so the compiled spec is
   completed here instead, one rule for all steps.
+- `deploymentSpec.executors.<label>.container.image`: the GPU steps
+  (Trainer, Tuner) on `trainer_image` when one is set, so that only they
+  pull the CUDA libraries.
 - `root.dag.tasks.<task>.retryPolicy` (TFX writes none): all four fields,
   with an integer factor (settings.StepRetry says why).
 - the `platforms: kubernetes:` document (kfp-kubernetes'
-  KubernetesExecutorConfig per executor): the Trainer's node selector and
-  tolerations, a security context and a time limit per attempt
-  (`activeDeadlineSeconds`) for every step, and the model-store volume for
-  the steps that read or write it.
+  KubernetesExecutorConfig per executor): the GPU steps' node selector and
+  tolerations, a time limit per attempt (`activeDeadlineSeconds`) for every
+  step, the model-store volume for the steps that read or write it, and,
+  only when `security_context` is set, a security context. Every field is
+  written in the form KFP 2.2's driver parses, which refuses unknown fields
+  (versions.py says which backend reads what).
 """
 from __future__ import annotations
 
@@ -26,9 +31,15 @@ from imgpipe.runners.kubeflow.settings import (ComponentResources,
                                                KubeflowConfig, StepRetry)
 
 TRAINER_ID = "Trainer"
-# Steps that open the model store: the Pusher writes versions, the baseline
-# step reads the version in service.
-MODEL_STORE_STEPS = ("Pusher", "served_baseline_model")
+# The steps that train models: they get the GPUs, the GPU node placement and
+# `trainer_image`.
+GPU_STEPS = (TRAINER_ID, "Tuner")
+# Steps that open the model store: the Pusher writes versions (and, with
+# auto-promote, the labels); the baseline step copies the version holding
+# `stable`; DataCheck and RecordCompletedRun read which version holds
+# `stable` (a rollback makes the next run evaluate again).
+MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "DataCheck",
+                     "RecordCompletedRun")
 
 
 def steps(spec: dict) -> Dict[str, str]:
@@ -60,9 +71,20 @@ def add_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
     kubeflow.check_steps(labels)
     executors = spec["deploymentSpec"]["executors"]
     for step, label in labels.items():
-        gpus = kubeflow.gpu_count if step == TRAINER_ID else 0
+        gpus = kubeflow.gpu_count if step in GPU_STEPS else 0
         executors[label]["container"]["resources"] = resource_spec(
             kubeflow.resources_for(step), gpus, kubeflow.gpu_resource)
+
+
+def set_images(spec: dict, kubeflow: KubeflowConfig) -> None:
+    """The GPU steps on `trainer_image` (when set); every other step keeps
+    the default image TFX wrote."""
+    if not kubeflow.trainer_image:
+        return
+    executors = spec["deploymentSpec"]["executors"]
+    for step, label in steps(spec).items():
+        if step in GPU_STEPS:
+            executors[label]["container"]["image"] = kubeflow.trainer_image
 
 
 def retry_policy(retry: StepRetry) -> dict:
@@ -87,10 +109,11 @@ def add_retries(spec: dict, kubeflow: KubeflowConfig) -> None:
 
 def security_context(kubeflow: KubeflowConfig) -> dict:
     """kfp-kubernetes' SecurityContext (runAsUser, runAsGroup,
-    runAsNonRoot). The backend that reads it also drops every capability,
-    forbids privilege escalation and sets the RuntimeDefault seccomp profile
-    itself (docs/kubeflow.md, "Security context"): the proto has no fields
-    for them."""
+    runAsNonRoot), read by KFP 2.16.0 and later only: KFP 2.2-2.4.0 refuse
+    the unknown field, 2.4.1-2.15 drop it. The backend that reads it also
+    drops every capability, forbids privilege escalation and sets the
+    RuntimeDefault seccomp profile itself (docs/kubeflow.md, "Security
+    context"): the proto has no fields for them."""
     return {"runAsUser": kubeflow.run_as_user,
             "runAsGroup": kubeflow.run_as_user, "runAsNonRoot": True}
 
@@ -114,24 +137,27 @@ def _gpu_placement(kubeflow: KubeflowConfig) -> dict:
 
 
 def model_store_mount(kubeflow: KubeflowConfig) -> dict:
-    """kfp-kubernetes' PvcMount for the model-store claim (the claim name as
-    a constant parameter: the deprecated `constant` field is not written,
-    every backend that reads `securityContext` reads this one)."""
+    """kfp-kubernetes' PvcMount for the model-store claim, its name in the
+    `constant` field: every KFP 2.x driver reads that one (2.0-2.4 only
+    that; 2.5.0 and later map it onto `pvcNameParameter`, which deprecates
+    it: backend/src/v2/driver/driver.go, k8s.go from 2.14).
+    `pvcNameParameter` alone fails on 2.4 and older with "volume name not
+    provided"."""
     return {"mountPath": kubeflow.model_store,
-            "pvcNameParameter": {"runtimeValue": {
-                "constant": kubeflow.model_store_pvc}}}
+            "constant": kubeflow.model_store_pvc}
 
 
 def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
     """The `platforms: kubernetes:` document for every compiled step."""
     executors = {}
     for step, label in steps(spec).items():
-        config = {"securityContext": security_context(kubeflow),
-                  # int64 in the proto: a string in proto JSON, as
-                  # kfp-kubernetes' set_timeout writes it.
-                  "activeDeadlineSeconds": str(
-                      kubeflow.retry_for(step).timeout_s)}
-        if step == TRAINER_ID:
+        # int64 in the proto: a string in proto JSON, as kfp-kubernetes'
+        # set_timeout writes it.
+        config = {"activeDeadlineSeconds": str(
+            kubeflow.retry_for(step).timeout_s)}
+        if kubeflow.security_context:
+            config["securityContext"] = security_context(kubeflow)
+        if step in GPU_STEPS:
             config.update(_gpu_placement(kubeflow))
         if kubeflow.model_store_pvc and step in MODEL_STORE_STEPS:
             config["pvcMount"] = [model_store_mount(kubeflow)]

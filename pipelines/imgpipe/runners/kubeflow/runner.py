@@ -9,9 +9,10 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
 - the pipeline root becomes the spec's default (same reason);
 - ExampleGen is never served from KFP's cache: without TFX's driver, KFP
   cannot see new files under an unchanged data root;
-- every step gets CPU and memory requests and a retry policy, and an
-  appended `platforms: kubernetes:` document gives every pod its security
-  context and time limit, the GPU step its node selector and tolerations,
+- every step gets CPU and memory requests and a retry policy, the GPU
+  steps their own image if one is set, and an appended `platforms:
+  kubernetes:` document gives every pod its time limit (and, opted in, its
+  security context), the GPU steps their node selector and tolerations,
   and the model-store steps their volume (platform.py);
 - the Resolver node, which open-source KFP cannot run, is replaced by
   `ServedBaselineModel`, and containers start through
@@ -133,6 +134,7 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
     platform.add_resources(spec, kubeflow)
+    platform.set_images(spec, kubeflow)
     platform.add_retries(spec, kubeflow)
     declare_outputs(spec)
     _never_cache_run_time_reads(spec)

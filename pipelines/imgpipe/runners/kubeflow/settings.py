@@ -150,6 +150,9 @@ class KubeflowConfig:
     or a path inside a mounted volume (`model_store_pvc`).
     """
     image: str = "ghcr.io/imgpipe/imgpipe:0.1.0"
+    # The image of the GPU steps (Trainer, Tuner) only, e.g. the GPU build
+    # (infra/docker/Dockerfile, target gpu); empty: `image` for every step.
+    trainer_image: str = ""
     pipeline_root: str = "gs://imgpipe-artifacts/pipeline_root"
     data_root: str = "gs://imgpipe-data/images/digits"
     # TF Serving's model base path without the model name. With
@@ -166,6 +169,10 @@ class KubeflowConfig:
         DEFAULT_STEP_RESOURCES
     # The image's unprivileged user (infra/docker/Dockerfile: USER 10001).
     run_as_user: int = 10001
+    # Write that user as each pod's security context (platform document).
+    # Needs KFP >= 2.16.0 (older backends refuse or drop the field): only
+    # for a namespace that enforces the `restricted` pod-security level.
+    security_context: bool = False
     beam_pipeline_args: Tuple[str, ...] = ()
     service_account: str = "imgpipe-pipeline-runner"
     default_retry: StepRetry = StepRetry()
