@@ -22,19 +22,21 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict
 
+from imgpipe.runners.kubeflow import spec_layout
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
                                                KubeflowConfig, StepRetry)
 
 TRAINER_ID = "Trainer"
 # Steps that open the model store: the Pusher writes versions, the baseline
 # step reads the version in service.
-MODEL_STORE_STEPS = ("Pusher", "served_baseline_model")
+# The exit handler reads the version in service for its record.
+MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "RecordRun")
 
 
 def steps(spec: dict) -> Dict[str, str]:
     """Compiled step (task) name -> its executor label."""
     return {task: spec["components"][task]["executorLabel"]
-            for task in spec["root"]["dag"]["tasks"]}
+            for task in spec_layout.executor_tasks(spec)}
 
 
 def resource_spec(resources: ComponentResources, gpus: int = 0,
@@ -79,7 +81,7 @@ def retry_policy(retry: StepRetry) -> dict:
 
 def add_retries(spec: dict, kubeflow: KubeflowConfig) -> None:
     """A retry policy on every step."""
-    tasks = spec["root"]["dag"]["tasks"]
+    tasks = spec_layout.executor_tasks(spec)
     kubeflow.check_steps(tasks)
     for step, task in tasks.items():
         task["retryPolicy"] = retry_policy(kubeflow.retry_for(step))
