@@ -103,19 +103,20 @@ def test_the_loop_through_the_compiled_spec(kfp):
         promote(serving, force=True, reason="loop test: promote span 2")
     assert current_labels(serving)["stable"] == 2
 
-    # The Pusher fails (the store's writers' lock cannot be opened): the
-    # run is recorded as failed at the Pusher; the next one resumes.
+    # The Pusher cannot write version 3 (its staging folder is a dangling
+    # link: a broken disk): the run is recorded as failed at the Pusher;
+    # the next one resumes.
     write_span(digits, data / "span-3", slice(20, 80))
-    lock = serving.parent / ".models.config.lock"
-    lock.unlink(missing_ok=True)
-    lock.mkdir()
+    staging = serving / ".staging-3"
+    staging.symlink_to(work / "nowhere" / "staging")
     broken = backend.run("run-4")
     assert broken.states["Pusher"] == "FAILED"
     assert broken.dag_states["tfx-dag"] == "FAILED"
     assert record_of(work)["outcome"] == "failed"
     assert record_of(work)["failed_step"] == "Pusher"
-    assert "Run run-4 failed at Pusher" in summary_of(work, "run-4")
-    lock.rmdir()
+    assert "Run run-4 failed at Pusher: Could not write version 3" in (
+        summary_of(work, "run-4"))
+    staging.unlink(missing_ok=True)
     resumed = backend.run("run-5")
     assert {resumed.states[step] for step in INGEST_TO_TRAIN} == {"CACHED"}
     assert not set(INGEST_TO_TRAIN) & set(resumed.executed)
