@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from imgpipe.runners.kubeflow.spec_layout import executor_tasks
 from tests.kubeflow.conftest import IMAGE
 
 
@@ -73,7 +74,7 @@ def test_config_file_and_options_reach_the_spec(from_config):
     train = json.loads(spec["root"]["inputDefinitions"]["parameters"][
         "train_config"]["defaultValue"])
     assert train["epochs"] == 11                       # the option wins
-    evaluator = spec["root"]["dag"]["tasks"]["Evaluator"]["inputs"][
+    evaluator = executor_tasks(spec)["Evaluator"]["inputs"][
         "parameters"]["eval_config"]["runtimeValue"]["constant"]
     assert "0.93" in evaluator and "0.02" in evaluator
     trainer, trainer_label = _container(spec, "Trainer")
@@ -92,14 +93,16 @@ def test_config_file_and_options_reach_the_spec(from_config):
 def test_the_model_store_claim_is_mounted_where_the_pusher_writes(
         from_config):
     spec, platform = from_config
-    push = json.loads(spec["root"]["dag"]["tasks"]["Pusher"]["inputs"][
+    push = json.loads(executor_tasks(spec)["Pusher"]["inputs"][
         "parameters"]["push_destination"]["runtimeValue"]["constant"])
     assert push["filesystem"]["base_directory"] == "/models/digits"
     mounted = {label: config["pvcMount"]
                for label, config in executors(platform).items()
                if "pvcMount" in config}
+    # DataCheck and the exit handler read the version in service.
     assert set(mounted) == {"Pusher_executor",
-                            "served_baseline_model_executor"}
+                            "served_baseline_model_executor",
+                            "DataCheck_executor", "RecordRun_executor"}
     for mounts in mounted.values():
         assert mounts == [{"mountPath": "/models", "pvcNameParameter": {
             "runtimeValue": {"constant": "imgpipe-models"}}}]

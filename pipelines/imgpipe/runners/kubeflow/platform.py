@@ -28,9 +28,9 @@ from imgpipe.runners.kubeflow.settings import (ComponentResources,
 
 TRAINER_ID = "Trainer"
 # Steps that open the model store: the Pusher writes versions, the baseline
-# step reads the version in service.
-# The exit handler reads the version in service for its record.
-MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "RecordRun")
+# step, DataCheck and the exit handler read the version in service.
+MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "DataCheck",
+                     "RecordRun")
 
 
 def steps(spec: dict) -> Dict[str, str]:
