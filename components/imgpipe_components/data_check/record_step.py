@@ -70,10 +70,18 @@ def _write(uri: str, record: dict) -> str:
     return uri
 
 
+def _first_line(value) -> str:
+    lines = str(value).splitlines()
+    return lines[0] if lines else ""
+
+
 def _markdown(text: str, record: dict) -> str:
-    rows = "\n".join(f"| {key} | {str(value).splitlines()[0] if value else value} |"
-                     for key, value in sorted(record.items()))
-    return f"### {text}\n\n| | |\n|---|---|\n{rows}\n"
+    """The summary line over the record, one field a row (first lines only:
+    the full error is in the record and the failed step's log)."""
+    rows = [f"| {key} | {_first_line(value)} |"
+            for key, value in sorted(record.items())]
+    return "\n".join([f"### {text}", "", "| field | value |", "|---|---|",
+                      *rows]) + "\n"
 
 
 def post(url: str, payload: dict) -> bool:
@@ -87,5 +95,6 @@ def post(url: str, payload: dict) -> bool:
             logging.info("Webhook %s answered %s", url, reply.status)
             return True
     except (urllib.error.URLError, OSError, ValueError) as error:
-        logging.warning("Webhook %s not reached: %s", url, error)
+        # HTTPError (an error status) is a URLError too.
+        logging.warning("Webhook %s not reached or refused: %s", url, error)
         return False

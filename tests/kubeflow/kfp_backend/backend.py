@@ -6,7 +6,6 @@ import dataclasses
 import itertools
 import json
 import os
-import shutil
 from pathlib import Path
 from typing import Callable, Dict, Iterator, List, Optional
 
@@ -132,10 +131,10 @@ class Backend:
             inner = _Dag(name, parameters, artifacts)
             state = self._run_dag(inner, component, run)
             run.dag_states[name] = state
-            run.states[name] = {"COMPLETE": SUCCEEDED, "FAILED": FAILED
-                                }.get(state, FAILED)
-            # A DAG that never completes is not Succeeded for Argo's depends;
-            # its exit hook still runs (above).
+            # Argo's phase of the DAG template: Succeeded unless a task
+            # failed, also when skipped and omitted tasks leave its ML
+            # Metadata state RUNNING.
+            run.states[name] = FAILED if state == "FAILED" else SUCCEEDED
             return
         self._run_container(name, task, component, parameters, artifacts,
                             run)
@@ -293,11 +292,6 @@ class Backend:
                               "uri": value["artifacts"][0]["uri"],
                               "metadata": dict(reported.get("metadata", {}))}
         return published
-
-    def forget_outputs(self, run: Run) -> None:
-        """Removes a run's folder (a bucket's lifecycle rule would)."""
-        shutil.rmtree(self.pipeline_root / self.pipeline_name / run.run_id,
-                      ignore_errors=True)
 
 
 @contextlib.contextmanager

@@ -23,6 +23,8 @@ import json
 from pathlib import Path
 from typing import Dict, List, Optional
 
+from absl import logging
+
 from imgpipe_components.data_check import run_record
 
 
@@ -45,13 +47,18 @@ def _note_uri(step: str, executor_input: dict) -> Optional[str]:
 
 def failed(step: Optional[str], executor_input: dict,
            error: BaseException) -> None:
+    """Notes the failure; a note that cannot be written is logged, so that
+    the step's own error is what KFP shows."""
     uri = step and _note_uri(step, executor_input)
     if not uri:
         return
-    run_record.write_json(uri, {
-        "state": "FAILED", "at": _now(), "error": str(error),
-        "error_type": type(error).__name__,
-        "report": getattr(error, "report", None)})
+    try:
+        run_record.write_json(uri, {
+            "state": "FAILED", "at": _now(), "error": str(error),
+            "error_type": type(error).__name__,
+            "report": getattr(error, "report", None)})
+    except Exception as note_error:  # noqa: BLE001 (any storage failure)
+        logging.warning("Could not write %s: %s", uri, note_error)
 
 
 def completed(step: Optional[str], executor_input: dict,
