@@ -77,12 +77,12 @@ def _left_by_the_gate(backend: Backend, work, run_id: str) -> dict:
              "fingerprint": report["fingerprint"],
              "stable_version": report["stable_version"],
              "report": str(work / "stopped" / "report.json")}
-    run_record.write_json(check_place(backend, check).record_uri(
-        backend.namespace), gated)
+    run_record.write_json(check_place(check).record_uri(backend.namespace),
+                          gated)
     return gated
 
 
-def check_place(backend: Backend, run) -> run_record.RunPlace:
+def check_place(run) -> run_record.RunPlace:
     return run_record.run_place(run.outputs["DataCheck"]["report"]["uri"],
                                 "DataCheck")
 
