@@ -50,6 +50,7 @@ bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.augment_bench
 	$(VENV)/bin/python -m benchmarks.gpu_bench
 	$(VENV)/bin/python -m benchmarks.ingest_bench
+	$(VENV)/bin/python -m benchmarks.kfp_resume_bench
 	$(VENV)/bin/imgpipe run  # the served model the serving benchmark copies
 	$(VENV)/bin/python -m benchmarks.serving_bench
 	$(VENV)/bin/python -m benchmarks.ui_bench  # builds its own runs: ~3 min

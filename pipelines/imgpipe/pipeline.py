@@ -23,9 +23,8 @@ from tfx.proto import pusher_pb2
 
 from imgpipe import code_fingerprint
 from imgpipe_components.augment.component import Augment
-from imgpipe_components.data_check.component import CHANGED_PROPERTY
-from imgpipe.wiring import (data_check, definition_of,
-                                                  record_completed_run)
+from imgpipe_components.data_check.outcome import CHANGED
+from imgpipe.wiring import data_check, definition_of
 from imgpipe_components.data_gate.component import DataGate
 from imgpipe_components.edge_export.component import EdgeExport
 from imgpipe_components.evaluate.baseline_strategy import baseline_resolver
@@ -78,11 +77,8 @@ def create_pipeline(config: PipelineConfig, locations: Locations,
     gate = (data_check(config, locations, overrides.train_config)
             if overrides.end_early_when_unchanged else None)
     with (Cond(gate.outputs["report"].future()[0].custom_property(
-            CHANGED_PROPERTY) == 1) if gate else contextlib.nullcontext()):
+            CHANGED) == 1) if gate else contextlib.nullcontext()):
         components = _training_nodes(config, locations, overrides)
-        if gate:
-            components.append(record_completed_run(
-                config, locations, gate, components[-1]))
         if overrides.extra_nodes is not None:
             components += overrides.extra_nodes({c.id: c for c in components})
     code_fingerprint.stamp(components)

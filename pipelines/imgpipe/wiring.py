@@ -1,6 +1,7 @@
 """Where create_pipeline and the Kubeflow runner place the steps that are not
-on the main line: DataCheck first and RecordCompletedRun last (orchestrators
-without TFX's cache), and the KFP UI report after the evaluation."""
+on the main line: DataCheck first (orchestrators without TFX's cache; the
+Kubeflow runner adds the exit handler that records the run), and the KFP UI
+report after the evaluation."""
 from __future__ import annotations
 
 import hashlib
@@ -11,10 +12,7 @@ from tfx.dsl.components.base.base_node import BaseNode
 
 from imgpipe.config import PipelineConfig
 from imgpipe.locations import Locations
-from imgpipe_components.data_check.component import (DATA_CHECK_ID,
-                                                     RECORD_ID, DataCheck,
-                                                     RecordCompletedRun)
-from imgpipe_components.data_check.fingerprint import record_uri
+from imgpipe_components.data_check.component import DATA_CHECK_ID, DataCheck
 
 
 def data_check(config: PipelineConfig, locations: Locations,
@@ -26,20 +24,9 @@ def data_check(config: PipelineConfig, locations: Locations,
         data_root=locations.data_root,
         span_pattern=config.ingest.span_pattern,
         model_store=locations.serving_dir,
-        record=record_uri(locations.pipeline_root, config.pipeline_name),
         definition="",
         run_parameters=run_parameters if run_parameters is not None else "",
     ).with_id(DATA_CHECK_ID)
-
-
-def record_completed_run(config: PipelineConfig, locations: Locations,
-                         gate: BaseNode, pusher: BaseNode) -> BaseNode:
-    return RecordCompletedRun(
-        data_check=gate.outputs["report"],
-        pushed_model=pusher.outputs["pushed_model"],
-        record=record_uri(locations.pipeline_root, config.pipeline_name),
-        model_store=locations.serving_dir,
-    ).with_id(RECORD_ID)
 
 
 def definition_of(components: Iterable[BaseNode]) -> str:

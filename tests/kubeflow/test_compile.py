@@ -9,7 +9,10 @@ from tests.kubeflow.conftest import IMAGE, compile_to
 
 
 def tasks(compiled) -> dict:
-    return compiled.spec["root"]["dag"]["tasks"]
+    """The pipeline's steps (inside TFX's `tfx-dag`, beside the exit
+    handler)."""
+    from imgpipe.runners.kubeflow.spec_layout import pipeline_tasks
+    return pipeline_tasks(compiled.spec)
 
 
 def test_the_kfp_sdk_reads_the_package_as_spec_plus_platform_document(
@@ -29,8 +32,7 @@ def test_every_component_is_a_task_and_no_resolver_is_left(compiled):
     assert set(tasks(compiled)) == {
         "ImageExampleGen", "StatisticsGen", "SchemaGen", "ExampleValidator",
         "DataGate", "Augment", "Transform", "Trainer", "served_baseline_model",
-        "Evaluator", "Pusher", "KfpUiReport", "ModelReport", "DataCheck",
-        "RecordCompletedRun"}
+        "Evaluator", "Pusher", "KfpUiReport", "ModelReport", "DataCheck"}
     executors = compiled.spec["deploymentSpec"]["executors"].values()
     # Open-source KFP cannot run resolver executors at all.
     assert all("resolver" not in executor for executor in executors)
@@ -170,11 +172,14 @@ def test_cpu_only_build_has_no_accelerator_and_no_gpu_placement(
 
 
 def test_steps_reading_at_run_time_are_never_cached_the_rest_is(compiled):
-    """Ingestion reads the files behind data_root, the baseline the stable
-    label: neither is among the task's inputs, KFP's cache key."""
+    """DataCheck reads the files behind data_root and the record, the
+    baseline the stable label: neither is among the task's inputs, KFP's
+    cache key. ExampleGen reads the files too, but its key holds DataCheck's
+    fingerprint of them (test above); the exit handler is never cached."""
     caching = {name: task.get("cachingOptions", {}).get("enableCache", False)
                for name, task in tasks(compiled).items()}
-    assert caching.pop("ImageExampleGen") is False
+    assert compiled.spec["root"]["dag"]["tasks"]["RecordRun"].get(
+        "cachingOptions", {}).get("enableCache", False) is False
     assert caching.pop("served_baseline_model") is False
     assert caching.pop("DataCheck") is False
     assert all(caching.values())
@@ -234,7 +239,8 @@ def test_cli_compile_writes_a_spec_with_the_chosen_beam_preset(tmp_path):
     label = spec["components"]["Transform"]["executorLabel"]
     args = spec["deploymentSpec"]["executors"][label]["container"]["args"]
     assert "--runner=PortableRunner" in args and "--parallelism=4" in args
-    assert "xray" in json.dumps(spec["root"]["dag"]["tasks"]["Pusher"])
+    assert "xray" in json.dumps(spec["components"]["tfx-dag"]["dag"]["tasks"][
+        "Pusher"])
 
 
 def test_cli_compile_refuses_a_bad_beam_setting_before_compiling(tmp_path):
@@ -259,8 +265,33 @@ def test_a_run_with_nothing_new_skips_everything_after_the_data_check(
                   for name, task in tasks(compiled).items()}
     assert conditions.pop("DataCheck") is None
     for name, condition in conditions.items():
-        assert condition is not None, name
-        assert "metadata['changed'] == 1" in condition, (name, condition)
-    record = tasks(compiled)["RecordCompletedRun"]
-    assert record["inputs"]["artifacts"]["pushed_model"][
-        "taskOutputArtifact"]["producerTask"] == "Pusher"
+        assert condition == (
+            "(inputs.parameter_values['_data_check_changed'] == 1.0)"), name
+        # DataCheck's report, a new artifact every run, would make every
+        # step's KFP cache key new: the steps read its `changed` value.
+        assert "_DataCheck.report" not in tasks(compiled)[name].get(
+            "inputs", {}).get("artifacts", {}), name
+    assert tasks(compiled)["ImageExampleGen"]["cachingOptions"] == {
+        "enableCache": True}
+    assert tasks(compiled)["ImageExampleGen"]["inputs"]["parameters"][
+        "_data_fingerprint"] == {"taskOutputParameter": {
+            "producerTask": "DataCheck", "outputParameterKey": "fingerprint"}}
+
+
+def test_every_run_ends_in_the_exit_handler(compiled):
+    """TFX's exit handler: the steps in the `tfx-dag` sub-DAG, RecordRun
+    beside it, run whatever `tfx-dag` ended with and given its final
+    status; the sub-DAG receives the run parameters its steps read."""
+    root = compiled.spec["root"]["dag"]["tasks"]
+    assert set(root) == {"tfx-dag", "RecordRun"}
+    record = root["RecordRun"]
+    assert record["triggerPolicy"] == {
+        "strategy": "ALL_UPSTREAM_TASKS_COMPLETED"}
+    assert record["dependentTasks"] == ["tfx-dag"]
+    assert record["inputs"]["parameters"]["final_status"] == {
+        "taskFinalStatus": {"producerTask": "tfx-dag"}}
+    sub_dag = compiled.spec["components"]["tfx-dag"]
+    assert set(sub_dag["inputDefinitions"]["parameters"]) == {
+        "data_root", "train_config"}
+    assert root["tfx-dag"]["inputs"]["parameters"]["train_config"] == {
+        "componentInputParameter": "train_config"}

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from imgpipe.runners.kubeflow.spec_layout import executor_tasks
 from tests.kubeflow.conftest import IMAGE
 
 
@@ -42,12 +43,12 @@ def test_opted_in_every_pod_runs_as_the_images_non_root_user(tmp_path):
 def test_only_the_gpu_steps_use_the_trainer_image(compiled, dev_compiled):
     from tests.kubeflow.conftest import TRAINER_IMAGE
     images = {task: dev_compiled.executor(task)["image"]
-              for task in dev_compiled.spec["root"]["dag"]["tasks"]}
+              for task in executor_tasks(dev_compiled.spec)}
     assert images.pop("Trainer") == TRAINER_IMAGE
     assert images.pop("Tuner", TRAINER_IMAGE) == TRAINER_IMAGE
     assert set(images.values()) == {IMAGE}
     assert {compiled.executor(task)["image"]
-            for task in compiled.spec["root"]["dag"]["tasks"]} == {IMAGE}
+            for task in executor_tasks(compiled.spec)} == {IMAGE}
 
 
 def test_a_gs_model_store_mounts_no_volume(compiled):
@@ -97,7 +98,7 @@ def test_config_file_and_options_reach_the_spec(from_config):
     train = json.loads(spec["root"]["inputDefinitions"]["parameters"][
         "train_config"]["defaultValue"])
     assert train["epochs"] == 11                       # the option wins
-    evaluator = spec["root"]["dag"]["tasks"]["Evaluator"]["inputs"][
+    evaluator = executor_tasks(spec)["Evaluator"]["inputs"][
         "parameters"]["eval_config"]["runtimeValue"]["constant"]
     assert "0.93" in evaluator and "0.02" in evaluator
     trainer, trainer_label = _container(spec, "Trainer")
@@ -119,16 +120,16 @@ def test_config_file_and_options_reach_the_spec(from_config):
 def test_the_model_store_claim_is_mounted_where_the_pusher_writes(
         from_config):
     spec, platform = from_config
-    push = json.loads(spec["root"]["dag"]["tasks"]["Pusher"]["inputs"][
+    push = json.loads(executor_tasks(spec)["Pusher"]["inputs"][
         "parameters"]["push_destination"]["runtimeValue"]["constant"])
     assert push["filesystem"]["base_directory"] == "/models/digits"
     mounted = {label: config["pvcMount"]
                for label, config in executors(platform).items()
                if "pvcMount" in config}
+    # DataCheck and the exit handler read the version in service.
     assert set(mounted) == {"Pusher_executor",
                             "served_baseline_model_executor",
-                            "DataCheck_executor",
-                            "RecordCompletedRun_executor"}
+                            "DataCheck_executor", "RecordRun_executor"}
     for mounts in mounted.values():
         assert mounts == [{"mountPath": "/models",
                            "constant": "imgpipe-models"}]
@@ -136,10 +137,10 @@ def test_the_model_store_claim_is_mounted_where_the_pusher_writes(
 
 def test_every_step_given_the_model_store_mounts_it(from_config):
     """Whatever step the compiler hands the store's path (DataCheck and
-    RecordCompletedRun read `stable` there), its pod has the claim."""
+    the exit handler RecordRun read `stable` there), its pod has the claim."""
     spec, platform = from_config
     given = {spec["components"][task]["executorLabel"]
-             for task, body in spec["root"]["dag"]["tasks"].items()
+             for task, body in executor_tasks(spec).items()
              if "/models" in json.dumps(body.get("inputs", {}))}
     mounted = {label for label, config in executors(platform).items()
                if "pvcMount" in config}

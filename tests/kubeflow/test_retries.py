@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from imgpipe.runners.kubeflow.spec_layout import executor_tasks
 from tests.kubeflow.argo_retry import attempts_started, compile_retry
 from tests.kubeflow.conftest import compile_to
 
@@ -26,7 +27,7 @@ def _platform_executors(compiled) -> dict:
 
 
 def test_every_step_has_all_four_retry_fields(compiled):
-    for step, task in compiled.spec["root"]["dag"]["tasks"].items():
+    for step, task in executor_tasks(compiled.spec).items():
         policy = task["retryPolicy"]
         retry = compiled.kubeflow.retry_for(step)
         assert policy == {
@@ -39,7 +40,7 @@ def test_every_step_has_all_four_retry_fields(compiled):
 
 def test_every_attempt_has_a_time_limit(compiled):
     configs = _platform_executors(compiled)
-    for step, task in compiled.spec["root"]["dag"]["tasks"].items():
+    for step, task in executor_tasks(compiled.spec).items():
         label = compiled.spec["components"][task["componentRef"]["name"]][
             "executorLabel"]
         assert configs[label]["activeDeadlineSeconds"] == str(
@@ -52,7 +53,7 @@ def test_each_release_makes_every_attempt_in_full(compiled, release):
     each release still starts them all, none cut short by the window."""
     from imgpipe.runners.kubeflow.settings import START_ALLOWANCE_S
 
-    for step, task in compiled.spec["root"]["dag"]["tasks"].items():
+    for step, task in executor_tasks(compiled.spec).items():
         retry = compiled.kubeflow.retry_for(step)
         backoff = compile_retry(task["retryPolicy"], release)
         worst = retry.timeout_s + START_ALLOWANCE_S
@@ -87,7 +88,7 @@ def test_each_environment_sets_its_own(overlay, tmp_path):
         assert trainer.max_retries >= 3 and trainer.backoff_s >= 60
     compiled = compile_to(tmp_path / "env.yaml", default_retry=
                           kubeflow.default_retry, retries=kubeflow.retries)
-    policy = compiled.spec["root"]["dag"]["tasks"]["Trainer"]["retryPolicy"]
+    policy = executor_tasks(compiled.spec)["Trainer"]["retryPolicy"]
     assert policy["maxRetryCount"] == trainer.max_retries
     assert attempts_started(compile_retry(policy, (2, 16, 1)),
                             trainer.timeout_s)[0] == trainer.max_retries + 1

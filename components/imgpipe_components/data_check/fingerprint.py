@@ -9,20 +9,17 @@ after a rollback the same candidate must be judged against the
 rolled-back model. A run whose fingerprint and stable version equal the
 record's has nothing new to learn.
 
-The record lives under the pipeline root (local disk or gs://, through the
-storage module), one file per pipeline name.
+The record itself: run_record.py.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
-from typing import Iterable, Optional, Tuple
+from typing import Iterable, Tuple
 
 from imgpipe_components.storage import gcs
 from imgpipe_components.storage.files import RetrySettings, list_tree
-
-RECORD_FOLDER = ".last_completed_run"
 
 FileStat = Tuple[str, int, int]     # relative path, size, mtime or generation
 
@@ -54,34 +51,3 @@ def fingerprint(stats: list, definition: str) -> str:
     digest = hashlib.sha256()
     digest.update(json.dumps([stats, definition]).encode())
     return digest.hexdigest()
-
-
-def record_uri(pipeline_root: str, pipeline_name: str) -> str:
-    return f"{pipeline_root.rstrip('/')}/{RECORD_FOLDER}/{pipeline_name}.json"
-
-
-def read_record(uri: str) -> Optional[dict]:
-    try:
-        if gcs.is_gcs(uri):
-            data, _ = gcs.read(uri)
-        else:
-            with open(uri, "rb") as handle:
-                data = handle.read()
-    except FileNotFoundError:
-        return None
-    try:
-        return json.loads(data) if data else None
-    except ValueError:
-        return None                 # a torn or foreign file: run again
-
-
-def write_record(uri: str, record: dict) -> None:
-    data = json.dumps(record, indent=2, sort_keys=True).encode()
-    if gcs.is_gcs(uri):
-        gcs.write(uri, data, content_type="application/json")
-        return
-    os.makedirs(os.path.dirname(uri), exist_ok=True)
-    temporary = f"{uri}.tmp-{os.getpid()}"
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-    os.replace(temporary, uri)      # a reader sees the old or the new record

@@ -119,7 +119,8 @@ def raise_if_failed(verdict: Verdict, report_dir: str) -> None:
                  f"{os.path.join(report_dir, exclusions.EXCLUDED_FILE)}). Fix "
                  "or remove the offending images, or relax the bounds in the "
                  "data gate config if the data is right.")
-    raise DataValidationError("\n".join(lines))
+    raise DataValidationError("\n".join(lines),
+                              report=os.path.join(report_dir, "report.json"))
 
 
 def _evidence(finding: suite.Finding) -> str:

@@ -55,6 +55,9 @@ def compile_command(
         None, help="PersistentVolumeClaim holding the model store (the dev "
                    "overlay's imgpipe-models), mounted into the steps that "
                    "read or write it."),
+    webhook: Optional[str] = typer.Option(
+        None, help="URL the end of every run is POSTed to as JSON "
+                   "(docs/kubeflow.md, \"How a run ends\")."),
     model_name: ModelName = None,
     image_size: ImageSize = None,
     channels: Channels = None,
@@ -102,7 +105,8 @@ def compile_command(
                       security_context=security_context,
                       pipeline_root=pipeline_root,
                       data_root=data_root, model_store=model_store,
-                      model_store_pvc=model_store_pvc, gpu_count=gpus),
+                      model_store_pvc=model_store_pvc, gpu_count=gpus,
+                      webhook=webhook),
         pipeline=dict(model_name=model_name),
         ingest=dict(span_pattern=span_pattern),
         transform=dict(image_size=image_size, channels=channels),

@@ -35,6 +35,13 @@ It is TFX's own `kubeflow_v2_run_executor` (reached through
 4. Beam's "one DirectRunner worker per CPU" (`--direct_num_workers=0`)
    counts the node's cores; it is replaced by the pod's CPU limit
    (pod_cpus.py).
+5. The run's notes and output parameters (step_notes.py): the step's
+   task name (`STEP_FLAG`) and the output parameters to copy from its
+   artifacts' properties (`OUTPUT_PARAMETERS_FLAG`), both written into the
+   container args at compile time; input parameters named `_...` (the
+   condition inputs the runner adds, like TFX's `_DataCheck.report`) are
+   for KFP only and removed before TFX parses the input, as are the
+   output parameters.
 
 Usage (set by `imgpipe.runners.kubeflow.runner` as the container command):
     python -m imgpipe.runners.kubeflow.entrypoint --executor_class_path ... \
@@ -44,15 +51,18 @@ Usage (set by `imgpipe.runners.kubeflow.runner` as the container command):
 from __future__ import annotations
 
 import json
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
-from imgpipe.runners.kubeflow import pod_cpus
+from imgpipe.runners.kubeflow import pod_cpus, step_notes
 from imgpipe_components import library_internals
 
 # One argv token, `--imgpipe_declared_outputs=<JSON list of output names>`,
 # read and removed here before TFX parses the rest (TFX would pass an
 # unknown flag on to Beam).
 DECLARED_OUTPUTS_FLAG = "--imgpipe_declared_outputs"
+STEP_FLAG = "--imgpipe_step"
+OUTPUT_PARAMETERS_FLAG = "--imgpipe_output_parameters"
+CONDITION_INPUT_PREFIX = "_"
 # What the KFP launcher adds and manages itself, by name: dropped when a
 # package compiled without DECLARED_OUTPUTS_FLAG runs.
 LAUNCHER_OUTPUTS = ("executor-logs",)
@@ -101,28 +111,35 @@ def restore_input_types(executor_input_json: str,
 
 
 def declare_outputs(spec: dict) -> None:
-    """Appends each component's declared output names to its executor's
-    container args (DECLARED_OUTPUTS_FLAG)."""
+    """Appends each component's declared output names and its step name to
+    its executor's container args (DECLARED_OUTPUTS_FLAG, STEP_FLAG; TFX
+    compiles one component per step, named as the step)."""
     executors = spec["deploymentSpec"]["executors"]
-    for component in spec["components"].values():
+    for step, component in spec["components"].items():
         container = executors.get(component.get("executorLabel"), {}).get(
             "container")
         if container is None:
             continue
         names = sorted(component.get("outputDefinitions", {}).get(
             "artifacts", {}))
-        container.setdefault("args", []).append(
-            f"{DECLARED_OUTPUTS_FLAG}={json.dumps(names)}")
+        container.setdefault("args", []).extend([
+            f"{DECLARED_OUTPUTS_FLAG}={json.dumps(names)}",
+            f"{STEP_FLAG}={json.dumps(step)}"])
+
+
+def split_flag(argv: List[str], flag: str) -> Tuple[List[str], Any]:
+    """(argv without `flag=<JSON>`, its last value or None without it)."""
+    prefix = flag + "="
+    values = [json.loads(a[len(prefix):]) for a in argv
+              if a.startswith(prefix)]
+    rest = [a for a in argv if not a.startswith(prefix)]
+    return rest, (values[-1] if values else None)
 
 
 def split_declared_outputs(argv: List[str]
                            ) -> Tuple[List[str], Optional[List[str]]]:
     """(argv without the flag, the declared names or None without it)."""
-    prefix = DECLARED_OUTPUTS_FLAG + "="
-    declared = [json.loads(a[len(prefix):]) for a in argv
-                if a.startswith(prefix)]
-    rest = [a for a in argv if not a.startswith(prefix)]
-    return rest, (declared[-1] if declared else None)
+    return split_flag(argv, DECLARED_OUTPUTS_FLAG)
 
 
 def drop_undeclared_outputs(executor_input_json: str,
@@ -138,11 +155,28 @@ def drop_undeclared_outputs(executor_input_json: str,
     return json.dumps(executor_input)
 
 
+def drop_kfp_only_fields(executor_input_json: str) -> str:
+    """Without the condition inputs and the output parameters (TFX maps
+    output parameters to value artifacts and fails without them; this
+    entrypoint writes them itself: step_notes.py)."""
+    executor_input = json.loads(executor_input_json)
+    values = executor_input.get("inputs", {}).get("parameterValues", {})
+    for name in [n for n in values if n.startswith(CONDITION_INPUT_PREFIX)]:
+        del values[name]
+    executor_input.get("outputs", {}).pop("parameters", None)
+    return json.dumps(executor_input)
+
+
 def parse(argv: List[str]):
-    """(args, beam args), as TFX parses them, with `declared_outputs`."""
+    """(args, beam args), as TFX parses them, with `declared_outputs`,
+    `step` and `output_parameters`."""
     argv, declared = split_declared_outputs(argv)
+    argv, step = split_flag(argv, STEP_FLAG)
+    argv, output_parameters = split_flag(argv, OUTPUT_PARAMETERS_FLAG)
     args, beam_args = library_internals.parse_kubeflow_v2_flags(argv)
     args.declared_outputs = declared
+    args.step = step
+    args.output_parameters = output_parameters or {}
     return args, beam_args
 
 
@@ -153,11 +187,19 @@ def _run_parsed(parsed) -> None:
         args.json_serialized_invocation_args = restore_input_types(
             args.json_serialized_invocation_args,
             args.json_serialized_inputs_spec_args)
-    args.json_serialized_invocation_args = drop_undeclared_outputs(
-        args.json_serialized_invocation_args,
-        getattr(args, "declared_outputs", None))
-    library_internals.run_kubeflow_v2_executor(
-        args, pod_cpus.cap_direct_workers(beam_args))
+    args.json_serialized_invocation_args = drop_kfp_only_fields(
+        drop_undeclared_outputs(args.json_serialized_invocation_args,
+                                getattr(args, "declared_outputs", None)))
+    executor_input = json.loads(args.json_serialized_invocation_args)
+    step = getattr(args, "step", None)
+    try:
+        library_internals.run_kubeflow_v2_executor(
+            args, pod_cpus.cap_direct_workers(beam_args))
+    except Exception as error:
+        step_notes.failed(step, executor_input, error)
+        raise
+    step_notes.completed(step, executor_input,
+                         getattr(args, "output_parameters", {}))
 
 
 def run(argv: List[str]) -> None:

@@ -27,6 +27,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict
 
+from imgpipe.runners.kubeflow import spec_layout
 from imgpipe.runners.kubeflow.settings import (ComponentResources,
                                                KubeflowConfig, StepRetry)
 
@@ -34,18 +35,16 @@ TRAINER_ID = "Trainer"
 # The steps that train models: they get the GPUs, the GPU node placement and
 # `trainer_image`.
 GPU_STEPS = (TRAINER_ID, "Tuner")
-# Steps that open the model store: the Pusher writes versions (and, with
-# auto-promote, the labels); the baseline step copies the version holding
-# `stable`; DataCheck and RecordCompletedRun read which version holds
-# `stable` (a rollback makes the next run evaluate again).
+# Steps that open the model store: the Pusher writes versions, the baseline
+# step, DataCheck and the exit handler read the version in service.
 MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "DataCheck",
-                     "RecordCompletedRun")
+                     "RecordRun")
 
 
 def steps(spec: dict) -> Dict[str, str]:
     """Compiled step (task) name -> its executor label."""
     return {task: spec["components"][task]["executorLabel"]
-            for task in spec["root"]["dag"]["tasks"]}
+            for task in spec_layout.executor_tasks(spec)}
 
 
 def resource_spec(resources: ComponentResources, gpus: int = 0,
@@ -101,7 +100,7 @@ def retry_policy(retry: StepRetry) -> dict:
 
 def add_retries(spec: dict, kubeflow: KubeflowConfig) -> None:
     """A retry policy on every step."""
-    tasks = spec["root"]["dag"]["tasks"]
+    tasks = spec_layout.executor_tasks(spec)
     kubeflow.check_steps(tasks)
     for step, task in tasks.items():
         task["retryPolicy"] = retry_policy(kubeflow.retry_for(step))

@@ -7,8 +7,12 @@ open-source KFP accepts, then completed where TFX 1.16 leaves gaps for it:
 - runtime parameters get their defaults in the spec (TFX writes them only
   into the Vertex job wrapper, which the `.yaml` output drops);
 - the pipeline root becomes the spec's default (same reason);
-- ExampleGen is never served from KFP's cache: without TFX's driver, KFP
-  cannot see new files under an unchanged data root;
+- the exit handler (RecordRun) gets the run parameters passed into TFX's
+  `tfx-dag` sub-DAG (spec_layout.py);
+- the steps under DataCheck's condition see its decision as parameters by
+  value, not as its report artifact, whose new id every run would change
+  every step's KFP cache key; ExampleGen's key is the data fingerprint
+  (cache_keys.py);
 - every step gets CPU and memory requests and a retry policy, the GPU
   steps their own image if one is set, and an appended `platforms:
   kubernetes:` document gives every pod its time limit (and, opted in, its
@@ -29,13 +33,12 @@ from typing import List, Tuple
 import yaml
 
 from imgpipe.config import PipelineConfig
-from imgpipe.runners.kubeflow import platform
+from imgpipe.runners.kubeflow import cache_keys, platform, spec_layout
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
 ENTRYPOINT = ("python", "-m", "imgpipe.runners.kubeflow.entrypoint")
 DATA_ROOT_PARAMETER = "data_root"
 TRAIN_CONFIG_PARAMETER = "train_config"
-EXAMPLE_GEN_ID = "ImageExampleGen"
 # Only ExampleGen's driver resolves these, and open-source KFP does not run
 # it. ({SPAN} is resolved by our executor too: components/imgpipe_components/image_example_gen/
 # spans.py.)
@@ -126,6 +129,7 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     runner = KubeflowV2DagRunner(config=KubeflowV2DagRunnerConfig(
         default_image=kubeflow.image, default_commands=list(ENTRYPOINT),
         use_pipeline_spec_2_1=True))
+    runner.set_exit_handler(record_run(config, kubeflow))
     # The standard types TFX's V2 compiler does not list, under the titles
     # the entrypoint maps back at run time.
     with library_internals.artifact_titles_at_compile(EXTRA_ARTIFACT_TYPES):
@@ -133,12 +137,25 @@ def compile_spec(config: PipelineConfig, kubeflow: KubeflowConfig
     spec = job["pipelineSpec"]
     spec["defaultPipelineRoot"] = kubeflow.pipeline_root
     _add_parameter_defaults(spec, runtime_parameters(config, kubeflow))
+    spec_layout.pass_run_parameters(spec)
     platform.add_resources(spec, kubeflow)
     platform.set_images(spec, kubeflow)
     platform.add_retries(spec, kubeflow)
+    cache_keys.condition_on_parameters(spec)
     declare_outputs(spec)
     _never_cache_run_time_reads(spec)
     return spec, platform.platform_spec(spec, kubeflow)
+
+
+def record_run(config: PipelineConfig, kubeflow: KubeflowConfig):
+    """The exit handler: records and reports how every run ended."""
+    from tfx.orchestration.kubeflow.decorators import FinalStatusStr
+
+    from imgpipe_components.data_check.component import RECORD_ID, RecordRun
+
+    return RecordRun(final_status=FinalStatusStr(),
+                     model_store=serving_dir(config, kubeflow),
+                     webhook=kubeflow.webhook).with_id(RECORD_ID)
 
 
 def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
@@ -149,16 +166,16 @@ def _add_parameter_defaults(spec: dict, parameters: dict) -> None:
 
 def _never_cache_run_time_reads(spec: dict) -> None:
     """KFP's cache key is a task's inputs; what two steps read when they run
-    is not among them: the files behind the data root (TFX's driver, which
-    fingerprints them, does not run on KFP), the last completed run's record,
-    and which version holds the `stable` label now. Cached, DataCheck would
-    answer from an old run, ExampleGen replay old data and the baseline
-    ignore promotions and rollbacks."""
+    is not among them: the files behind the data root and the last run's
+    record (DataCheck), and which version holds the `stable` label now.
+    Cached, DataCheck would answer from an old run and the baseline ignore
+    promotions and rollbacks. (ExampleGen reads the files too, but its key
+    holds DataCheck's fingerprint of them: cache_keys.py.)"""
     from imgpipe_components.data_check.component import DATA_CHECK_ID
     from imgpipe_components.served_baseline.component import NODE_ID
-    for task_id in (DATA_CHECK_ID, EXAMPLE_GEN_ID, NODE_ID):
-        spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
-            "enableCache": False}
+    tasks = spec_layout.pipeline_tasks(spec)
+    for task_id in (DATA_CHECK_ID, NODE_ID):
+        tasks[task_id]["cachingOptions"] = {"enableCache": False}
 
 
 def _check_output_name(output: Path) -> None:

@@ -177,6 +177,8 @@ class KubeflowConfig:
     service_account: str = "imgpipe-pipeline-runner"
     default_retry: StepRetry = StepRetry()
     retries: Tuple[Tuple[str, StepRetry], ...] = DEFAULT_STEP_RETRIES
+    # Where the exit handler POSTs each run's record as JSON ("" = nowhere).
+    webhook: str = ""
 
     def __post_init__(self) -> None:
         check(self.gpu_count >= 0, "gpu_count", self.gpu_count, ">= 0")

@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from imgpipe.runners.kubeflow import spec_layout
+
 Version = Tuple[int, int, int]
 
 # (what the package uses, oldest backend, why)
@@ -82,7 +84,7 @@ def used_features(spec: dict, platform: dict) -> List[str]:
     executors = platform.get("platforms", {}).get("kubernetes", {}).get(
         "deploymentSpec", {}).get("executors", {})
     fields = {field for config in executors.values() for field in config}
-    tasks = spec.get("root", {}).get("dag", {}).get("tasks", {})
+    tasks = spec_layout.executor_tasks(spec)
     if any("retryPolicy" in task for task in tasks.values()):
         fields.add("retryPolicy")
     return sorted(fields)
