@@ -65,10 +65,13 @@ class ImageExampleGen(FileBasedExampleGen):
 
 
 def image_example_gen(input_base: Any, max_pixels: int,
-                      ingest: IngestConfig = IngestConfig()
+                      ingest: IngestConfig = IngestConfig(),
+                      component_id: str = "ImageExampleGen"
                       ) -> ImageExampleGen:
     """Deterministic splits: the bucket is a hash of `image_id` alone, so
-    re-ingesting the same files gives the same split whatever their order."""
+    re-ingesting the same files gives the same split whatever their order.
+    A second instance (another `component_id`, format "unlabelled") reads
+    the unlabelled images for pretraining the same way."""
     output_config = example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
             splits=[
@@ -88,4 +91,4 @@ def image_example_gen(input_base: Any, max_pixels: int,
             executor.MAX_PIXELS_KEY: max_pixels,
             executor.INGEST_KEY: to_json(ingest)}),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
-    ).with_id("ImageExampleGen")
+    ).with_id(component_id)

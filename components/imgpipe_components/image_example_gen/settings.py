@@ -6,7 +6,8 @@ from typing import Tuple
 
 from imgpipe_components.settings_codec import check
 
-FORMATS = ("auto", "folders", "cifar", "csv", "tfrecord")
+# "unlabelled" is the UnlabelledExampleGen's (formats.py), not a user choice.
+FORMATS = ("auto", "folders", "cifar", "csv", "tfrecord", "unlabelled")
 
 
 @dataclasses.dataclass(frozen=True)
