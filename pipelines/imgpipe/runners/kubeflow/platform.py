@@ -6,7 +6,7 @@ them:
 
 - `deploymentSpec.executors.<label>.container.resources` (a ResourceSpec in
   the pipeline spec): CPU and memory requests and limits for every step, and
-  the Trainer's GPUs. TFX's `with_platform_config` reaches only some
+  the Trainer's (and Pretrainer's) GPUs. TFX's `with_platform_config` reaches only some
   components (FileBasedExampleGen ignores it), so the compiled spec is
   completed here instead, one rule for all steps.
 - `root.dag.tasks.<task>.retryPolicy` (TFX writes none): all four fields,
@@ -22,10 +22,13 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict
 
-from imgpipe.runners.kubeflow.settings import (ComponentResources,
+from imgpipe.runners.kubeflow.settings import (TRAINS_LIKE_THE_TRAINER,
+                                               ComponentResources,
                                                KubeflowConfig, StepRetry)
 
 TRAINER_ID = "Trainer"
+# The steps on GPU nodes: the Trainer, and the Pretrainer when there is one.
+GPU_STEPS = (TRAINER_ID, *TRAINS_LIKE_THE_TRAINER)
 # Steps that open the model store: the Pusher writes versions, the baseline
 # step reads the version in service.
 MODEL_STORE_STEPS = ("Pusher", "served_baseline_model")
@@ -60,7 +63,7 @@ def add_resources(spec: dict, kubeflow: KubeflowConfig) -> None:
     kubeflow.check_steps(labels)
     executors = spec["deploymentSpec"]["executors"]
     for step, label in labels.items():
-        gpus = kubeflow.gpu_count if step == TRAINER_ID else 0
+        gpus = kubeflow.gpu_count if step in GPU_STEPS else 0
         executors[label]["container"]["resources"] = resource_spec(
             kubeflow.resources_for(step), gpus, kubeflow.gpu_resource)
 
@@ -131,7 +134,7 @@ def platform_spec(spec: dict, kubeflow: KubeflowConfig) -> dict:
                   # kfp-kubernetes' set_timeout writes it.
                   "activeDeadlineSeconds": str(
                       kubeflow.retry_for(step).timeout_s)}
-        if step == TRAINER_ID:
+        if step in GPU_STEPS:
             config.update(_gpu_placement(kubeflow))
         if kubeflow.model_store_pvc and step in MODEL_STORE_STEPS:
             config["pvcMount"] = [model_store_mount(kubeflow)]

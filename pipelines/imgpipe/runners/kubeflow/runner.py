@@ -151,12 +151,16 @@ def _never_cache_run_time_reads(spec: dict) -> None:
     fingerprints them, does not run on KFP), the last completed run's record,
     and which version holds the `stable` label now. Cached, DataCheck would
     answer from an old run, ExampleGen replay old data and the baseline
-    ignore promotions and rollbacks."""
+    ignore promotions and rollbacks. The same holds for the unlabelled
+    images' ExampleGen."""
+    from imgpipe.pretraining import UNLABELLED_EXAMPLE_GEN
     from imgpipe_components.data_check.component import DATA_CHECK_ID
     from imgpipe_components.served_baseline.component import NODE_ID
-    for task_id in (DATA_CHECK_ID, EXAMPLE_GEN_ID, NODE_ID):
-        spec["root"]["dag"]["tasks"][task_id]["cachingOptions"] = {
-            "enableCache": False}
+    tasks = spec["root"]["dag"]["tasks"]
+    for task_id in (DATA_CHECK_ID, EXAMPLE_GEN_ID, UNLABELLED_EXAMPLE_GEN,
+                    NODE_ID):
+        if task_id in tasks:   # UnlabelledExampleGen only when pretraining
+            tasks[task_id]["cachingOptions"] = {"enableCache": False}
 
 
 def _check_output_name(output: Path) -> None:
