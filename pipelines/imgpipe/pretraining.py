@@ -18,18 +18,16 @@ ImageExampleGen's, and quarantine unlabelled files the same way.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Any, List
 
 from tfx.components import StatisticsGen, Trainer
 
 from imgpipe.config import PipelineConfig
 from imgpipe.locations import Locations
-from imgpipe_components.image_example_gen.component import image_example_gen
-from imgpipe_components.image_example_gen.formats import UNLABELLED
+from imgpipe_components.image_example_gen.component import (
+    UNLABELLED_EXAMPLE_GEN, image_example_gen)
 
 PRETRAIN_RUN_FN = "imgpipe_components.pretrain.pretrainer_module.run_fn"
-UNLABELLED_EXAMPLE_GEN = "UnlabelledExampleGen"
 PRETRAINER = "Pretrainer"
 
 
@@ -40,9 +38,8 @@ def pretraining_nodes(config: PipelineConfig, locations: Locations,
     if not config.train.pretrain_epochs:
         return []
     unlabelled = image_example_gen(
-        locations.data_root, config.data_gate.max_pixels,
-        dataclasses.replace(config.ingest, format=UNLABELLED),
-        component_id=UNLABELLED_EXAMPLE_GEN)
+        locations.data_root, config.data_gate.max_pixels, config.ingest,
+        unlabelled=True)
     statistics = StatisticsGen(
         examples=unlabelled.outputs["examples"]
     ).with_id("UnlabelledStatisticsGen")

@@ -6,10 +6,11 @@ Auto-detection looks at the top level of the (span) folder, in this order:
 3. files with `.tfrecord` in the name               -> tfrecord
 4. anything else                                    -> folders
 
-The `unlabelled` format is never detected: the UnlabelledExampleGen of a
-pretraining run (docs/pretraining.md) asks for it, and reads the images
-directly inside the reserved `unlabelled/` folder beside the class folders,
-which the folders format never takes for a class.
+The `unlabelled` plan is never detected nor a setting: the
+UnlabelledExampleGen of a pretraining run (docs/pretraining.md) uses it for
+the images directly inside the reserved `unlabelled/` folder beside the
+class folders (or the manifest, batches or TFRecords), which the folders
+format never takes for a class.
 
 A plan is the vocabulary, the sources the Beam job reads (one image, one
 CIFAR batch or one TFRecord file each) and the entries already quarantined
@@ -31,8 +32,8 @@ from imgpipe_components.image_example_gen.image_records import (IMAGE_EXTENSIONS
 from imgpipe_components.storage.files import Listing
 
 FOLDERS, CIFAR, CSV, TFRECORD = "folders", "cifar", "csv", "tfrecord"
-UNLABELLED = "unlabelled"
-FORMATS = (FOLDERS, CIFAR, CSV, TFRECORD, UNLABELLED)
+FORMATS = (FOLDERS, CIFAR, CSV, TFRECORD)
+UNLABELLED = "unlabelled"      # the UnlabelledExampleGen's, never chosen
 # Beside the class folders: images without a label, for pretraining only.
 UNLABELLED_FOLDER = "unlabelled"
 # The label of an unlabelled image in the raw contract.
@@ -85,7 +86,7 @@ def plan(fmt: str, listing: Listing, ingest, read: Callable[[str], bytes]
                 TFRECORD: _plan_tfrecords, UNLABELLED: _plan_unlabelled}
     if fmt not in planners:
         raise ValueError(f"Unknown ingest format {fmt!r}; choose one of "
-                         f"auto, {', '.join(FORMATS[:-1])}.")
+                         f"auto, {', '.join(FORMATS)}.")
     chosen = planners[fmt](listing, ingest, read)
     class_names.check(chosen.vocabulary, f"the class names of {listing.root}")
     return chosen
