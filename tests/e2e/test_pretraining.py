@@ -113,7 +113,10 @@ def test_unlabelled_images_are_ingested_and_quarantined_like_labelled(run):
 
 def test_the_pretrainer_learnt_rotations_and_the_trainer_started_from_it(run):
     import json
-    _, nodes, _ = run
+    _, nodes, stdout = run
+    # Two of the bad files have image extensions: counted, then quarantined.
+    assert (f"Unlabelled: {10 * UNLABELLED_PER_CLASS + 2} images in "
+            "unlabelled/, pretraining for 2 epochs") in stdout
     run_dir = Path(nodes["Pretrainer"].outputs["model_run"][0].uri)
     history = json.loads((run_dir / "history.json").read_text())
     assert history["pretext"] == "rotation"

@@ -116,8 +116,9 @@ def run(
             preflight.check_output_root(output)
             data = write_digits(output / "data" / "digits")
         counts = preflight.check_data_root(data, base.ingest)
-        if base.train.pretrain_epochs:
-            preflight.check_unlabelled(data, base.ingest)
+        unlabelled = (preflight.check_unlabelled(data, base.ingest)
+                      if base.train.pretrain_epochs
+                      else preflight.unlabelled_images(data, base.ingest))
     except (preflight.DataPathError, preflight.OutputPathError) as error:
         fail(str(error), 2)
     auto, budget_s = run_settings.chosen(data, counts, base, parsed,
@@ -140,6 +141,12 @@ def run(
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
+    if unlabelled:
+        console.print(
+            f"Unlabelled: {unlabelled} images in unlabelled/, "
+            + (f"pretraining for {base.train.pretrain_epochs} epochs"
+               if base.train.pretrain_epochs else "not used: pretraining is "
+               "off (--pretrain-epochs N uses them; docs/pretraining.md)"))
     console.print(f"Model: {pipeline_config.model_name}")
     summary = _run_with_progress(pipeline_config, layout, new_metadata)
     print_summary(console, summary, run_target.output_option(output))

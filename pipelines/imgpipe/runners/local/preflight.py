@@ -76,23 +76,32 @@ def check_data_root(data_root: Path, ingest=None) -> dict:
     return counts
 
 
-def check_unlabelled(data_root: Path, ingest=None) -> int:
-    """The number of images in `<data>/unlabelled/` (the latest span's),
-    for pretraining; raises DataPathError when there are none."""
+def unlabelled_images(data_root: Path, ingest=None) -> int:
+    """The number of images directly in `<data>/unlabelled/` (the latest
+    span's), the images pretraining reads; 0 for an object store, which
+    UnlabelledExampleGen lists itself."""
     from imgpipe_components.image_example_gen.formats import UNLABELLED_FOLDER
     from imgpipe_components.image_example_gen.image_records import is_image_file
 
     if "://" in str(data_root):
-        return 0  # Object stores are listed by UnlabelledExampleGen itself.
+        return 0
     folder = _latest_span_folder(data_root, ingest) / UNLABELLED_FOLDER
-    images = (sum(1 for f in folder.iterdir()
-                  if f.is_file() and is_image_file(f.name))
-              if folder.is_dir() else 0)
-    if not images:
+    if not folder.is_dir():
+        return 0
+    return sum(1 for f in folder.iterdir()
+               if f.is_file() and is_image_file(f.name))
+
+
+def check_unlabelled(data_root: Path, ingest=None) -> int:
+    """unlabelled_images(), for a run that pretrains; raises DataPathError
+    when a local data root has none."""
+    images = unlabelled_images(data_root, ingest)
+    if not images and "://" not in str(data_root):
         raise DataPathError(
-            f"Pretraining is on (train.pretrain_epochs > 0) but {folder} "
-            "holds no images. Put unlabelled images directly inside it, or "
-            "leave pretraining off (docs/pretraining.md).")
+            f"Pretraining is on (train.pretrain_epochs > 0) but "
+            f"{_latest_span_folder(data_root, ingest) / 'unlabelled'} holds "
+            "no images. Put unlabelled images directly inside it, or leave "
+            "pretraining off (docs/pretraining.md).")
     return images
 
 
