@@ -138,3 +138,17 @@ def test_the_pushed_model_answers_rest_and_exports_to_tflite(run, data):
     assert len(prediction["probabilities"]) == 10
     edge = Path(nodes["EdgeExport"].outputs["edge_models"][0].uri)
     assert (edge / "model_float32.tflite").stat().st_size > 10_000
+
+
+def test_the_ui_draws_the_branch_and_links_its_files(run):
+    from imgpipe.ui.files import OutputFolder
+    from imgpipe.ui.pages import artifact_links
+    from imgpipe.ui.runs import list_runs
+    from imgpipe.ui.store import SnapshotCache
+    output, nodes, _ = run
+    folder = OutputFolder(output)
+    (ui_run,) = list_runs(folder, SnapshotCache(folder.metadata_path).get())
+    assert {"UnlabelledExampleGen", "UnlabelledStatisticsGen",
+            "Pretrainer"} <= {step.node_id for step in ui_run.steps}
+    labels = {label for label, _ in artifact_links(folder, ui_run)}
+    assert {"Unlabelled quarantine list", "Pretraining curves"} <= labels
