@@ -6,8 +6,7 @@ from typing import Tuple
 
 from imgpipe_components.settings_codec import check
 
-# "unlabelled" is the UnlabelledExampleGen's (formats.py), not a user choice.
-FORMATS = ("auto", "folders", "cifar", "csv", "tfrecord", "unlabelled")
+FORMATS = ("auto", "folders", "cifar", "csv", "tfrecord")
 
 
 @dataclasses.dataclass(frozen=True)
