@@ -58,7 +58,7 @@ def run(data, tmp_path_factory):
     store = open_store(str(output / "metadata.sqlite"))
     nodes = {node.node_id: node for node in
              node_runs(store, latest_run(store, "imgpipe"))}
-    return output, nodes, result.stdout
+    return output, nodes, " ".join(result.stderr.split())  # the console
 
 
 def test_lineage_runs_from_the_unlabelled_images_through_the_pretrainer(run):
@@ -113,10 +113,10 @@ def test_unlabelled_images_are_ingested_and_quarantined_like_labelled(run):
 
 def test_the_pretrainer_learnt_rotations_and_the_trainer_started_from_it(run):
     import json
-    _, nodes, stdout = run
+    _, nodes, said = run
     # Two of the bad files have image extensions: counted, then quarantined.
     assert (f"Unlabelled: {10 * UNLABELLED_PER_CLASS + 2} images in "
-            "unlabelled/, pretraining for 2 epochs") in stdout
+            "unlabelled/, pretraining for 2 epochs") in said
     run_dir = Path(nodes["Pretrainer"].outputs["model_run"][0].uri)
     history = json.loads((run_dir / "history.json").read_text())
     assert history["pretext"] == "rotation"
@@ -152,3 +152,47 @@ def test_the_ui_draws_the_branch_and_links_its_files(run):
             "Pretrainer"} <= {step.node_id for step in ui_run.steps}
     labels = {label for label, _ in artifact_links(folder, ui_run)}
     assert {"Unlabelled quarantine list", "Pretraining curves"} <= labels
+
+
+def test_the_kubeflow_package_pretrains_from_the_spans_unlabelled_images(
+        tmp_path):
+    """The compiled package through the container entrypoint, as KFP runs
+    it (no ExampleGen driver: the executor resolves the span itself)."""
+    import dataclasses
+
+    import yaml
+
+    from imgpipe.config import TrainConfig
+    from imgpipe.digits import write_digits
+    from imgpipe.runners.kubeflow.runner import compile_pipeline
+    from imgpipe.runners.kubeflow.settings import KubeflowConfig
+    from imgpipe_components.data_gate.metadata_table import read_metadata
+    from tests.e2e.test_retraining_loop import loop_config, write_span
+    from tests.kubeflow.conftest import Compiled
+    from tests.kubeflow.launcher import run_pipeline
+
+    config = dataclasses.replace(loop_config(), train=TrainConfig(
+        architecture="small_cnn", epochs=3, pretrain_epochs=1))
+    kubeflow = KubeflowConfig(
+        pipeline_root=str(tmp_path / "root"), data_root=str(tmp_path / "data"),
+        model_store=str(tmp_path / "serving"), gpu_count=0)
+    path = tmp_path / "imgpipe.yaml"
+    compile_pipeline(config, kubeflow, path)
+    spec, platform = yaml.safe_load_all(path.read_text())
+    digits = write_digits(tmp_path / "digits")
+    span = write_span(digits, tmp_path / "data" / "span-1", slice(0, 20))
+    unlabelled = write_span(digits, tmp_path / "flat", slice(20, 30))
+    (span / "unlabelled").mkdir()
+    for image in unlabelled.glob("*/*.png"):
+        shutil.move(str(image), span / "unlabelled" / image.name)
+
+    run = run_pipeline(Compiled(path, spec, platform, config, kubeflow),
+                       tmp_path / "root", "run-1", {})
+    assert set(run.states.values()) == {"COMPLETE"}, run.states
+    examples = run.outputs["UnlabelledExampleGen"]["examples"]["uri"]
+    rows = read_metadata(examples, "train")._append(
+        read_metadata(examples, "eval"))
+    assert len(rows) == 10 * 10 and set(rows.label) == {-1}
+    backbone = Path(run.outputs["Pretrainer"]["model"]["uri"])
+    assert (backbone / "Format-Serving" / "backbone.h5").is_file()
+    assert (tmp_path / "serving" / "digits" / "1" / "saved_model.pb").is_file()
