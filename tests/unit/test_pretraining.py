@@ -111,6 +111,18 @@ def test_unlabelled_images_are_never_a_class_and_are_planned_apart(tmp_path):
         "not directly inside unlabelled/"
 
 
+def test_the_chooser_counts_classes_without_the_unlabelled_folder(tmp_path):
+    from imgpipe.data_profile import profile_listing
+    from imgpipe_components.storage.files import list_tree, read_bytes
+    from tests.unit.images import png_bytes
+    for path in ("cat/a.png", "dog/b.png", "unlabelled/c.png",
+                 "unlabelled/d.png", "unlabelled/e.png"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).write_bytes(png_bytes((20, 20)))
+    profile = profile_listing(list_tree(str(tmp_path)), (".png",), read_bytes)
+    assert (profile.classes, profile.images) == (2, 2)
+
+
 def test_pretraining_without_unlabelled_images_says_where_to_put_them(
         tmp_path):
     from imgpipe.runners.local import preflight
@@ -143,6 +155,10 @@ def test_the_pretraining_branch_is_built_only_when_asked_for(tmp_path):
     pretraining = nodes(pretrain_epochs=2)
     trainer_base = pretraining["Trainer"].inputs["base_model"]
     assert trainer_base.producer_component_id == "Pretrainer"
+    # Same data root (a run parameter on Kubeflow), its unlabelled/ only.
+    reader = pretraining["UnlabelledExampleGen"].exec_properties
+    assert reader["input_base"] == str(tmp_path)
+    assert '"pattern": "unlabelled/*"' in reader["input_config"]
     pretrainer = pretraining["Pretrainer"]
     assert pretrainer.inputs["examples"].producer_component_id == \
         "UnlabelledExampleGen"
