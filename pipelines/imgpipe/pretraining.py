@@ -24,8 +24,7 @@ from tfx.components import StatisticsGen, Trainer
 
 from imgpipe.config import PipelineConfig
 from imgpipe.locations import Locations
-from imgpipe_components.image_example_gen.component import (
-    UNLABELLED_EXAMPLE_GEN, image_example_gen)
+from imgpipe_components.image_example_gen.component import image_example_gen
 
 PRETRAIN_RUN_FN = "imgpipe_components.pretrain.pretrainer_module.run_fn"
 PRETRAINER = "Pretrainer"

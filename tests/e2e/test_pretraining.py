@@ -103,6 +103,11 @@ def test_unlabelled_images_are_ingested_and_quarantined_like_labelled(run):
                 if r["image_id"].startswith(folder)}
     assert reasons(unlabelled, "unlabelled/") == reasons(labelled, "3/")
     assert set(reasons(unlabelled, "unlabelled/")) == set(BAD_FILES)
+    # ... and the run's summary says so, with the list's path.
+    said = run[2]
+    assert (f"Unlabelled images: {len(BAD_FILES)} quarantined at ingestion"
+            in said)
+    assert f"Quarantine list: {unlabelled.uri}/quarantine.jsonl" in said
     # The labelled data never holds the unlabelled images, nor a class
     # named after their folder.
     labelled_rows = read_metadata(labelled.uri, "train")

@@ -15,6 +15,7 @@ from tfx.proto import example_gen_pb2
 
 from imgpipe_components.image_example_gen import executor, formats, spans
 from imgpipe_components.image_example_gen.driver import ReadableFilesDriver
+from imgpipe_components.image_example_gen.names import UNLABELLED_EXAMPLE_GEN
 from imgpipe_components.storage import files as storage
 from imgpipe_components.image_example_gen.settings import IngestConfig
 from imgpipe_components.settings_codec import to_json
@@ -26,9 +27,6 @@ def _custom_config(values: dict) -> example_gen_pb2.CustomConfig:
     config = example_gen_pb2.CustomConfig()
     config.custom_config.Pack(struct)
     return config
-
-
-UNLABELLED_EXAMPLE_GEN = "UnlabelledExampleGen"
 
 
 def input_pattern(ingest: IngestConfig, unlabelled: bool = False) -> str:

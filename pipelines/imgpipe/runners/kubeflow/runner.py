@@ -153,7 +153,7 @@ def _never_cache_run_time_reads(spec: dict) -> None:
     answer from an old run, ExampleGen replay old data and the baseline
     ignore promotions and rollbacks. The same holds for the unlabelled
     images' ExampleGen."""
-    from imgpipe_components.image_example_gen.component import \
+    from imgpipe_components.image_example_gen.names import \
         UNLABELLED_EXAMPLE_GEN
     from imgpipe_components.data_check.component import DATA_CHECK_ID
     from imgpipe_components.served_baseline.component import NODE_ID
