@@ -90,6 +90,10 @@ def test_unlabelled_images_are_never_a_class_and_are_planned_apart(tmp_path):
     from imgpipe_components.image_example_gen import formats
     from imgpipe_components.image_example_gen.settings import IngestConfig
     from imgpipe_components.storage.files import read_bytes
+    (tmp_path.parent / "elsewhere.png").write_bytes(b"outside the root")
+    (tmp_path / "unlabelled").mkdir()
+    (tmp_path / "unlabelled" / "link.png").symlink_to(
+        tmp_path.parent / "elsewhere.png")
     listing = _tree(tmp_path, ["cat/a.png", "dog/b.png", "unlabelled/u1.png",
                                "unlabelled/u2.jpg", "unlabelled/notes.txt",
                                "unlabelled/deeper/u3.png"])
@@ -109,6 +113,11 @@ def test_unlabelled_images_are_never_a_class_and_are_planned_apart(tmp_path):
     assert reasons["unlabelled/notes.txt"].startswith("not an image file")
     assert reasons["unlabelled/deeper/u3.png"] == \
         "not directly inside unlabelled/"
+    # A symlink out of the root is the unlabelled reader's to report only.
+    assert reasons["unlabelled/link.png"] == \
+        "symlink points outside the data root"
+    assert set(reasons) == {"unlabelled/notes.txt", "unlabelled/deeper/u3.png",
+                            "unlabelled/link.png"}
 
 
 def test_the_chooser_counts_classes_without_the_unlabelled_folder(tmp_path):

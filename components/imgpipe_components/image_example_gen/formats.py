@@ -102,20 +102,20 @@ def _plan_folders(listing: Listing, ingest, read) -> Plan:
     classes = [name for name in listing.top_level()[0]
                if not name.startswith(".") and name != UNLABELLED_FOLDER]
     counts = {name: 0 for name in classes}
-    sources, quarantined = [], _outside(listing)
+    sources = []
+    quarantined = [q for q in _outside(listing)
+                   if not _in_unlabelled(q.image_id)]
     for path in listing.files:
         if any(part.startswith(".") for part in path.split("/")):
             continue  # .DS_Store, .git/...: not data, as in `ls`
         class_name, _, file_name = path.partition("/")
-        if class_name == UNLABELLED_FOLDER:
+        if _in_unlabelled(path):
             continue  # the UnlabelledExampleGen's, when pretraining is on
         if class_name not in counts or "/" in file_name:
             quarantined.append(Quarantined(
                 path, "not directly inside a class folder (<class>/<image>)"))
         elif not is_image_file(file_name):
-            quarantined.append(Quarantined(
-                path, "not an image file extension (expected one of "
-                f"{sorted(IMAGE_EXTENSIONS)})"))
+            quarantined.append(_not_an_image(path))
         else:
             counts[class_name] += 1
             sources.append(Source(IMAGE, listing.uri(path), path,
@@ -129,7 +129,8 @@ def _plan_unlabelled(listing: Listing, ingest, read) -> Plan:
     same checks and quarantine as a class folder's images."""
     del ingest, read
     inside = listing.under(UNLABELLED_FOLDER)
-    sources, quarantined = [], _outside(inside)
+    sources = []
+    quarantined = [q for q in _outside(listing) if _in_unlabelled(q.image_id)]
     for path in inside.files:
         if any(part.startswith(".") for part in path.split("/")):
             continue
@@ -138,9 +139,7 @@ def _plan_unlabelled(listing: Listing, ingest, read) -> Plan:
             quarantined.append(Quarantined(
                 image_id, f"not directly inside {UNLABELLED_FOLDER}/"))
         elif not is_image_file(path):
-            quarantined.append(Quarantined(
-                image_id, "not an image file extension (expected one of "
-                f"{sorted(IMAGE_EXTENSIONS)})"))
+            quarantined.append(_not_an_image(image_id))
         else:
             sources.append(Source(IMAGE, inside.uri(path), image_id,
                                   NO_LABEL, ""))
@@ -150,6 +149,15 @@ def _plan_unlabelled(listing: Listing, ingest, read) -> Plan:
             f"images directly inside <data>/{UNLABELLED_FOLDER}/, or turn "
             "pretraining off (train.pretrain_epochs = 0).")
     return Plan(UNLABELLED, (), tuple(sources), tuple(quarantined))
+
+
+def _not_an_image(image_id: str) -> Quarantined:
+    return Quarantined(image_id, "not an image file extension (expected one "
+                       f"of {sorted(IMAGE_EXTENSIONS)})")
+
+
+def _in_unlabelled(path: str) -> bool:
+    return path.split("/", 1)[0] == UNLABELLED_FOLDER
 
 
 def _require_images_in_every_class(counts: dict, root: str) -> None:
@@ -195,9 +203,7 @@ def _plan_csv(listing: Listing, ingest, read) -> Plan:
             sources.append(Source(IMAGE, listing.uri(row.relative_path),
                                   row.relative_path, row.label, row.label_name))
         else:
-            quarantined.append(Quarantined(
-                row.relative_path, "not an image file extension (expected one "
-                f"of {sorted(IMAGE_EXTENSIONS)})"))
+            quarantined.append(_not_an_image(row.relative_path))
     return Plan(CSV, tuple(vocabulary), tuple(sources), tuple(quarantined))
 
 
