@@ -113,10 +113,25 @@ def _growth(data: dict) -> List[tuple]:
              f"{ratio:.2f}", "<= 1.2", ratio <= 1.2)]
 
 
+def _pretrain(data: dict) -> List[tuple]:
+    arms = data["by_arm"]
+    scratch, pretrained = arms["scratch"], arms["pretrained"]
+    return [("eval accuracy with 10 % of the labels, rotation-pretrained vs "
+             "from scratch (mean of seeds)",
+             f"{statistics.mean(pretrained['accuracy']):.4f} vs "
+             f"{statistics.mean(scratch['accuracy']):.4f}", "", None),
+            ("training time, pretrained / from scratch",
+             f"{pretrained['total_s'] / scratch['total_s']:.1f}",
+             "opt-in only unless it wins accuracy per second",
+             pretrained["accuracy_per_minute"]
+             <= scratch["accuracy_per_minute"])]
+
+
 SECTIONS: List[tuple] = [("pipeline", _pipeline), ("quality", _quality),
                          ("accuracy", _accuracy), ("growth", _growth),
                          ("augment", _augment), ("ingest", _ingest),
-                         ("serving", _serving), ("gpu", _gpu)]
+                         ("serving", _serving), ("gpu", _gpu),
+                         ("pretrain", _pretrain)]
 
 
 def main() -> None:

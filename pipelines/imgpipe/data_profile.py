@@ -15,6 +15,9 @@ import statistics
 from pathlib import Path
 from typing import BinaryIO, Callable, Dict, List, Optional, Tuple
 
+# Light: the ingestion formats import neither TensorFlow nor TFX.
+from imgpipe_components.image_example_gen.formats import UNLABELLED_FOLDER
+
 SAMPLE_PER_CLASS = 8
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "I;16B", "I;16L", "F"}
 
@@ -52,6 +55,8 @@ def profile_listing(listing, image_suffixes: Tuple[str, ...],
     per_class: Dict[str, List[str]] = {}
     for path in listing.files:
         folder, _, name = path.partition("/")
+        if folder == UNLABELLED_FOLDER:
+            continue  # images without a class, for pretraining only
         if name and "/" not in name and name.lower().endswith(image_suffixes):
             per_class.setdefault(folder, []).append(name)
     counts = {folder: len(names) for folder, names in per_class.items()}

@@ -34,6 +34,7 @@ from imgpipe_components.model_report.component import ModelReport
 from imgpipe_components.push.component import ServingPusher
 from imgpipe.config import PipelineConfig
 from imgpipe.locations import Locations
+from imgpipe.pretraining import pretraining_nodes
 from imgpipe_components.settings_codec import to_dict, to_json
 
 PREPROCESSING_FN = "imgpipe_components.transform.preprocessing.preprocessing_fn"
@@ -141,6 +142,8 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
                    schema=schema.outputs["schema"],
                    custom_config=train_config)
              if config.train.tune else None)
+    pretraining = pretraining_nodes(config, locations, transform,
+                                    train_config)
     trainer = Trainer(
         run_fn=RUN_FN,
         examples=augment.outputs["augmented_examples"],
@@ -148,6 +151,7 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
         schema=schema.outputs["schema"],
         hyperparameters=(tuner.outputs["best_hyperparameters"]
                          if tuner else None),
+        base_model=pretraining[-1].outputs["model"] if pretraining else None,
         custom_config=train_config)
     baseline = overrides.baseline_model(trainer.outputs["model"],
                                         locations.serving_dir)
@@ -186,6 +190,7 @@ def _training_nodes(config: PipelineConfig, locations: Locations,
     ).with_id("Pusher")
 
     return [example_gen, statistics, schema, example_validator, data_gate,
-            augment, transform, *([tuner] if tuner else []), trainer,
+            augment, transform, *([tuner] if tuner else []), *pretraining,
+            trainer,
             baseline, evaluator, *([edge] if edge else []), model_report,
             pusher]

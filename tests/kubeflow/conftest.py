@@ -46,9 +46,12 @@ def pipeline_config():
     return PipelineConfig(train=TrainConfig(epochs=7))
 
 
-def compile_to(path: Path, **changes) -> Compiled:
+def compile_to(path: Path, config=None, **changes) -> Compiled:
+    """The package of `config` (pipeline_config() unless given) with the
+    Kubeflow settings changed by `changes`."""
     from imgpipe.runners.kubeflow.runner import compile_pipeline
-    config, kubeflow = pipeline_config(), kubeflow_config(**changes)
+    config = config or pipeline_config()
+    kubeflow = kubeflow_config(**changes)
     compile_pipeline(config, kubeflow, path)
     documents = list(yaml.safe_load_all(path.read_text()))
     return Compiled(path, documents[0],

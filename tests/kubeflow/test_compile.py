@@ -185,6 +185,37 @@ def test_steps_reading_at_run_time_are_never_cached_the_rest_is(compiled):
     assert all(caching.values())
 
 
+def test_pretraining_compiles_to_its_own_steps_on_the_trainers_gpus(
+        compiled, tmp_path):
+    import dataclasses
+    train = dataclasses.replace(compiled.config.train, pretrain_epochs=2)
+    package = compile_to(tmp_path / "pretrain.yaml", dataclasses.replace(
+        compiled.config, train=train))
+    found = tasks(package)
+    assert set(found) == set(tasks(compiled)) | {
+        "UnlabelledExampleGen", "UnlabelledStatisticsGen", "Pretrainer"}
+
+    def producer(task, key):
+        return found[task]["inputs"]["artifacts"][key]["taskOutputArtifact"]
+    assert producer("Trainer", "base_model") == {
+        "producerTask": "Pretrainer", "outputArtifactKey": "model"}
+    assert producer("Pretrainer", "examples")["producerTask"] == \
+        "UnlabelledExampleGen"
+    assert producer("Pretrainer", "transform_graph")["producerTask"] == \
+        "Transform"
+    # Reads the data root at run time, as ImageExampleGen: never cached.
+    assert found["UnlabelledExampleGen"]["cachingOptions"] == {
+        "enableCache": False}
+    assert package.executor("Pretrainer")["resources"] == \
+        package.executor("Trainer")["resources"]
+    assert package.executor("Pretrainer")["resources"]["accelerator"][
+        "count"] == "2"
+    placement = package.platform["platforms"]["kubernetes"][
+        "deploymentSpec"]["executors"]
+    label = package.spec["components"]["Pretrainer"]["executorLabel"]
+    assert "nodeSelector" in placement[label]
+
+
 def test_output_must_be_yaml(tmp_path, compiled):
     from imgpipe.runners.kubeflow.runner import KubeflowCompileError, compile_pipeline
     with pytest.raises(KubeflowCompileError, match=r"must end in \.yaml"):

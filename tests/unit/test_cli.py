@@ -46,6 +46,21 @@ def test_bad_data_paths_exit_non_zero_without_a_traceback(tmp_path, classes,
     assert not (tmp_path / "out" / "metadata.sqlite").exists()
 
 
+def test_pretraining_without_unlabelled_images_stops_before_any_step(
+        tmp_path):
+    data = tree(tmp_path / "data", {"a": 2, "b": 2})
+    (data / "unlabelled").mkdir()
+    result = run_cli("run", "--data", str(data), "--output",
+                     str(tmp_path / "out"), "--pretrain-epochs", "2",
+                     cwd=tmp_path)
+    assert result.returncode == 2
+    said = " ".join(result.stderr.split())
+    assert f"{data / 'unlabelled'} holds no images" in said
+    assert "docs/pretraining.md" in said
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out" / "metadata.sqlite").exists()
+
+
 def test_help_lists_the_commands(tmp_path):
     result = run_cli("--help", cwd=tmp_path)
     assert result.returncode == 0

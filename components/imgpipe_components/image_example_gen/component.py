@@ -15,6 +15,7 @@ from tfx.proto import example_gen_pb2
 
 from imgpipe_components.image_example_gen import executor, formats, spans
 from imgpipe_components.image_example_gen.driver import ReadableFilesDriver
+from imgpipe_components.image_example_gen.names import UNLABELLED_EXAMPLE_GEN
 from imgpipe_components.storage import files as storage
 from imgpipe_components.image_example_gen.settings import IngestConfig
 from imgpipe_components.settings_codec import to_json
@@ -28,15 +29,16 @@ def _custom_config(values: dict) -> example_gen_pb2.CustomConfig:
     return config
 
 
-def input_pattern(ingest: IngestConfig) -> str:
+def input_pattern(ingest: IngestConfig, unlabelled: bool = False) -> str:
     """`<span folder pattern>/<format glob>`: what the driver resolves spans
     in and fingerprints (path, size, mtime of each match) for caching.
 
     With `format="auto"` the glob covers every format's files; a runner that
     wants the precise glob detects the format first (`detect_format`): the
     pipeline factory itself reads nothing."""
-    glob = formats.input_glob(None if ingest.format == "auto"
-                              else ingest.format, ingest.manifest_name)
+    fmt = (formats.UNLABELLED if unlabelled
+           else None if ingest.format == "auto" else ingest.format)
+    glob = formats.input_glob(fmt, ingest.manifest_name)
     return f"{ingest.span_pattern}/{glob}" if ingest.span_pattern else glob
 
 
@@ -65,10 +67,13 @@ class ImageExampleGen(FileBasedExampleGen):
 
 
 def image_example_gen(input_base: Any, max_pixels: int,
-                      ingest: IngestConfig = IngestConfig()
-                      ) -> ImageExampleGen:
+                      ingest: IngestConfig = IngestConfig(),
+                      unlabelled: bool = False) -> ImageExampleGen:
     """Deterministic splits: the bucket is a hash of `image_id` alone, so
-    re-ingesting the same files gives the same split whatever their order."""
+    re-ingesting the same files gives the same split whatever their order.
+    With `unlabelled`, the UnlabelledExampleGen: the images in the
+    `unlabelled/` folder of the same data root (and span), for pretraining,
+    read and quarantined the same way."""
     output_config = example_gen_pb2.Output(
         split_config=example_gen_pb2.SplitConfig(
             splits=[
@@ -82,10 +87,11 @@ def image_example_gen(input_base: Any, max_pixels: int,
         input_base=input_base,
         input_config=example_gen_pb2.Input(splits=[
             example_gen_pb2.Input.Split(
-                name="images", pattern=input_pattern(ingest))]),
+                name="images", pattern=input_pattern(ingest, unlabelled))]),
         output_config=output_config,
         custom_config=_custom_config({
             executor.MAX_PIXELS_KEY: max_pixels,
-            executor.INGEST_KEY: to_json(ingest)}),
+            executor.INGEST_KEY: to_json(ingest),
+            **({executor.UNLABELLED_KEY: True} if unlabelled else {})}),
         custom_executor_spec=executor_spec.BeamExecutorSpec(executor.Executor),
-    ).with_id("ImageExampleGen")
+    ).with_id(UNLABELLED_EXAMPLE_GEN if unlabelled else "ImageExampleGen")

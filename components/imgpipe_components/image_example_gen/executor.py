@@ -39,6 +39,7 @@ QUARANTINE_FILE = "quarantine.jsonl"
 REFERENCE_FILE = "reference_metadata.jsonl"   # the previous span's metadata
 MAX_PIXELS_KEY = "max_pixels"
 INGEST_KEY = "ingest"
+UNLABELLED_KEY = "unlabelled"   # the UnlabelledExampleGen (component.py)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,6 +47,7 @@ class _Settings:
     ingest: IngestConfig
     max_pixels: int
     retry: storage.RetrySettings
+    unlabelled: bool = False
 
 
 class _ReadSources(beam.DoFn):
@@ -143,12 +145,15 @@ class Executor(base_example_gen_executor.BaseExampleGenExecutor):
                               spans.resolved_span(split.pattern,
                                                   ingest.span_pattern))
         current = listing.under(choice.folder) if choice.folder else listing
-        fmt = (formats.detect(current, ingest.manifest_name)
+        fmt = (formats.UNLABELLED if self._settings.unlabelled
+               else formats.detect(current, ingest.manifest_name)
                if ingest.format == "auto" else ingest.format)
         read = functools.partial(storage.read_bytes, settings=retry)
         self._plan = formats.plan(fmt, current, ingest, read)
         self._reference: Optional[formats.Plan] = None
-        if choice.previous_folder is not None:
+        # Drift is measured on labelled data only (the data gate's).
+        if choice.previous_folder is not None and \
+                not self._settings.unlabelled:
             self._reference = formats.plan(
                 fmt, listing.under(choice.previous_folder), ingest, read)
         split.pattern = _resolved_pattern(split.pattern, ingest, choice)
@@ -241,7 +246,8 @@ def _settings(exec_properties: Dict[str, Any]) -> _Settings:
     values = dict(struct)
     ingest = from_json(IngestConfig, values.get(INGEST_KEY) or "{}")
     return _Settings(ingest, int(values[MAX_PIXELS_KEY]),
-                     storage.RetrySettings.from_ingest(ingest))
+                     storage.RetrySettings.from_ingest(ingest),
+                     bool(values.get(UNLABELLED_KEY, False)))
 
 
 def read_quarantine(examples_uri: str) -> List[dict]:

@@ -6,6 +6,12 @@ Auto-detection looks at the top level of the (span) folder, in this order:
 3. files with `.tfrecord` in the name               -> tfrecord
 4. anything else                                    -> folders
 
+The `unlabelled` plan is never detected nor a setting: the
+UnlabelledExampleGen of a pretraining run (docs/pretraining.md) uses it for
+the images directly inside the reserved `unlabelled/` folder beside the
+class folders (or the manifest, batches or TFRecords), which the folders
+format never takes for a class.
+
 A plan is the vocabulary, the sources the Beam job reads (one image, one
 CIFAR batch or one TFRecord file each) and the entries already quarantined
 from the listing alone (wrong extension, symlink out of the root, bad
@@ -27,6 +33,11 @@ from imgpipe_components.storage.files import Listing
 
 FOLDERS, CIFAR, CSV, TFRECORD = "folders", "cifar", "csv", "tfrecord"
 FORMATS = (FOLDERS, CIFAR, CSV, TFRECORD)
+UNLABELLED = "unlabelled"      # the UnlabelledExampleGen's, never chosen
+# Beside the class folders: images without a label, for pretraining only.
+UNLABELLED_FOLDER = "unlabelled"
+# The label of an unlabelled image in the raw contract.
+NO_LABEL = -1
 
 IMAGE, CIFAR_BATCH, TFRECORD_FILE = "image", "cifar_batch", "tfrecord_file"
 
@@ -54,7 +65,8 @@ def input_glob(fmt: str, manifest_name: str) -> str:
     csv that is the manifest: replace it (or disable the cache) when images
     change in place."""
     return {FOLDERS: "*/*", CIFAR: "*batch*", CSV: manifest_name,
-            TFRECORD: "*.tfrecord*"}.get(fmt, "*")
+            TFRECORD: "*.tfrecord*",
+            UNLABELLED: f"{UNLABELLED_FOLDER}/*"}.get(fmt, "*")
 
 
 def detect(listing: Listing, manifest_name: str) -> str:
@@ -71,7 +83,7 @@ def detect(listing: Listing, manifest_name: str) -> str:
 def plan(fmt: str, listing: Listing, ingest, read: Callable[[str], bytes]
          ) -> Plan:
     planners = {FOLDERS: _plan_folders, CIFAR: _plan_cifar, CSV: _plan_csv,
-                TFRECORD: _plan_tfrecords}
+                TFRECORD: _plan_tfrecords, UNLABELLED: _plan_unlabelled}
     if fmt not in planners:
         raise ValueError(f"Unknown ingest format {fmt!r}; choose one of "
                          f"auto, {', '.join(FORMATS)}.")
@@ -88,26 +100,64 @@ def _outside(listing: Listing) -> List[Quarantined]:
 def _plan_folders(listing: Listing, ingest, read) -> Plan:
     del ingest, read
     classes = [name for name in listing.top_level()[0]
-               if not name.startswith(".")]
+               if not name.startswith(".") and name != UNLABELLED_FOLDER]
     counts = {name: 0 for name in classes}
-    sources, quarantined = [], _outside(listing)
+    sources = []
+    quarantined = [q for q in _outside(listing)
+                   if not _in_unlabelled(q.image_id)]
     for path in listing.files:
         if any(part.startswith(".") for part in path.split("/")):
             continue  # .DS_Store, .git/...: not data, as in `ls`
         class_name, _, file_name = path.partition("/")
+        if _in_unlabelled(path):
+            continue  # the UnlabelledExampleGen's, when pretraining is on
         if class_name not in counts or "/" in file_name:
             quarantined.append(Quarantined(
                 path, "not directly inside a class folder (<class>/<image>)"))
         elif not is_image_file(file_name):
-            quarantined.append(Quarantined(
-                path, "not an image file extension (expected one of "
-                f"{sorted(IMAGE_EXTENSIONS)})"))
+            quarantined.append(_not_an_image(path))
         else:
             counts[class_name] += 1
             sources.append(Source(IMAGE, listing.uri(path), path,
                                   classes.index(class_name), class_name))
     _require_images_in_every_class(counts, listing.root)
     return Plan(FOLDERS, tuple(classes), tuple(sources), tuple(quarantined))
+
+
+def _plan_unlabelled(listing: Listing, ingest, read) -> Plan:
+    """Every image directly inside `unlabelled/`, with label NO_LABEL; the
+    same checks and quarantine as a class folder's images."""
+    del ingest, read
+    inside = listing.under(UNLABELLED_FOLDER)
+    sources = []
+    quarantined = [q for q in _outside(listing) if _in_unlabelled(q.image_id)]
+    for path in inside.files:
+        if any(part.startswith(".") for part in path.split("/")):
+            continue
+        image_id = f"{UNLABELLED_FOLDER}/{path}"
+        if "/" in path:
+            quarantined.append(Quarantined(
+                image_id, f"not directly inside {UNLABELLED_FOLDER}/"))
+        elif not is_image_file(path):
+            quarantined.append(_not_an_image(image_id))
+        else:
+            sources.append(Source(IMAGE, inside.uri(path), image_id,
+                                  NO_LABEL, ""))
+    if not sources:
+        raise ValueError(
+            f"{inside.root} holds no images to pretrain on. Put unlabelled "
+            f"images directly inside <data>/{UNLABELLED_FOLDER}/, or turn "
+            "pretraining off (train.pretrain_epochs = 0).")
+    return Plan(UNLABELLED, (), tuple(sources), tuple(quarantined))
+
+
+def _not_an_image(image_id: str) -> Quarantined:
+    return Quarantined(image_id, "not an image file extension (expected one "
+                       f"of {sorted(IMAGE_EXTENSIONS)})")
+
+
+def _in_unlabelled(path: str) -> bool:
+    return path.split("/", 1)[0] == UNLABELLED_FOLDER
 
 
 def _require_images_in_every_class(counts: dict, root: str) -> None:
@@ -153,9 +203,7 @@ def _plan_csv(listing: Listing, ingest, read) -> Plan:
             sources.append(Source(IMAGE, listing.uri(row.relative_path),
                                   row.relative_path, row.label, row.label_name))
         else:
-            quarantined.append(Quarantined(
-                row.relative_path, "not an image file extension (expected one "
-                f"of {sorted(IMAGE_EXTENSIONS)})"))
+            quarantined.append(_not_an_image(row.relative_path))
     return Plan(CSV, tuple(vocabulary), tuple(sources), tuple(quarantined))
 
 

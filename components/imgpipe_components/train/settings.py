@@ -42,6 +42,10 @@ class TrainConfig:
     tune_trials: int = 4
     tune_epochs: int = 3
     seed: int = 42
+    # Self-supervised pretraining (docs/pretraining.md): epochs of rotation
+    # prediction on the images in <data>/unlabelled/ before training;
+    # 0 = off. The Pretrainer's backbone warm-starts the Trainer.
+    pretrain_epochs: int = 0
 
     def __post_init__(self) -> None:
         check(self.architecture in ARCHITECTURES, "train.architecture",
@@ -67,3 +71,5 @@ class TrainConfig:
         check(self.tune_trials >= 1 and self.tune_epochs >= 1,
               "train.tune_trials/tune_epochs",
               (self.tune_trials, self.tune_epochs), ">= 1")
+        check(self.pretrain_epochs >= 0, "train.pretrain_epochs",
+              self.pretrain_epochs, ">= 0 (0 = no pretraining)")

@@ -16,6 +16,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from imgpipe_components import class_names as names_file
 from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train import callbacks, datasets, hardware, models
+from imgpipe_components.train import warm_start
 from imgpipe_components.train.curves import plot_training_curves
 from imgpipe_components.train.settings import TrainConfig
 from imgpipe_components.train.signatures import build_signatures
@@ -98,6 +99,8 @@ def _train_and_export(fn_args: FnArgs, config: TrainConfig, transform,
         model = models.build(config.architecture, image_shape,
                              len(class_names),
                              **{k: getattr(config, k) for k in MODEL_OPTIONS})
+        # The Pretrainer's backbone, when the pipeline pretrains.
+        warm_start.load_backbone(model, fn_args.base_model)
         model.compile(optimizer=tf.keras.optimizers.Adam(
                           hardware.learning_rate(config, steps)),
                       loss="sparse_categorical_crossentropy",

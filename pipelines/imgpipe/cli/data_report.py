@@ -40,3 +40,8 @@ def print_data_summary(console: Console, data: Optional[DataSummary]) -> None:
         f"{escape(data.data_docs)})")
     for line in data.warnings:
         say(f"  Gate warning: {escape(line)}")
+    if data.unlabelled_quarantined:
+        say(f"Unlabelled images: {sum(data.unlabelled_quarantined.values())}"
+            " quarantined at ingestion ("
+            f"{escape(_by_reason(data.unlabelled_quarantined))}).")
+        say(f"  Quarantine list: {escape(data.unlabelled_quarantine_list)}")

@@ -57,6 +57,11 @@ def run(
         TrainConfig.early_stopping_patience, min=0,
         help="Stop after N epochs without gain on a 10% holdout of the "
              "train split (never the eval split); 0 = off."),
+    pretrain_epochs: int = typer.Option(
+        TrainConfig.pretrain_epochs, min=0,
+        help="First pretrain the model for N epochs on rotation prediction "
+             "over the images in DATA/unlabelled/; 0 = off "
+             "(docs/pretraining.md)."),
     copies: Optional[int] = typer.Option(
         None, min=0, help="Augmented copies per train image. Default: "
                           "chosen from the data-set size and the hardware."),
@@ -111,6 +116,9 @@ def run(
             preflight.check_output_root(output)
             data = write_digits(output / "data" / "digits")
         counts = preflight.check_data_root(data, base.ingest)
+        unlabelled = (preflight.check_unlabelled(data, base.ingest)
+                      if base.train.pretrain_epochs
+                      else preflight.unlabelled_images(data, base.ingest))
     except (preflight.DataPathError, preflight.OutputPathError) as error:
         fail(str(error), 2)
     auto, budget_s = run_settings.chosen(data, counts, base, parsed,
@@ -133,6 +141,12 @@ def run(
     layout = LocalLayout(data, output)
     console.print(f"Data: {data} ({sum(counts.values())} images, "
                   f"{len(counts)} classes)" if counts else f"Data: {data}")
+    if unlabelled:
+        console.print(
+            f"Unlabelled: {unlabelled} images in unlabelled/, "
+            + (f"pretraining for {base.train.pretrain_epochs} epochs"
+               if base.train.pretrain_epochs else "not used: pretraining is "
+               "off (--pretrain-epochs N uses them; docs/pretraining.md)"))
     console.print(f"Model: {pipeline_config.model_name}")
     summary = _run_with_progress(pipeline_config, layout, new_metadata)
     print_summary(console, summary, run_target.output_option(output))

@@ -24,6 +24,7 @@ SECTION_OPTIONS = {
     "seed": ("train", "seed"),
     "online_augmentation": ("train", "online_augmentation"),
     "early_stopping": ("train", "early_stopping_patience"),
+    "pretrain_epochs": ("train", "pretrain_epochs"),
     "min_accuracy": ("evaluation", "min_accuracy"),
     "max_accuracy_drop": ("evaluation", "max_accuracy_drop"),
     "span_pattern": ("ingest", "span_pattern"),

@@ -136,6 +136,11 @@ def artifact_links(folder: OutputFolder, run: Run) -> List[Tuple[str, str]]:
         ("Training curves", "Trainer", "model_run", "training_curves.png",
          ""),
         ("Training history", "Trainer", "model_run", "history.json", ""),
+        # Only in runs that pretrain (docs/pretraining.md).
+        ("Unlabelled quarantine list", "UnlabelledExampleGen", "examples",
+         "quarantine.jsonl", ""),
+        ("Pretraining curves", "Pretrainer", "model_run",
+         "training_curves.png", ""),
         ("Model report", "ModelReport", "report", "report.html", ""),
         ("Grad-CAM examples", "ModelReport", "report", "report.html",
          ":~:text=Grad-CAM%20examples"),

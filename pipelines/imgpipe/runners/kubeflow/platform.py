@@ -6,12 +6,12 @@ them:
 
 - `deploymentSpec.executors.<label>.container.resources` (a ResourceSpec in
   the pipeline spec): CPU and memory requests and limits for every step, and
-  the Trainer's GPUs. TFX's `with_platform_config` reaches only some
-  components (FileBasedExampleGen ignores it), so the compiled spec is
-  completed here instead, one rule for all steps.
+  the Trainer's (and Pretrainer's) GPUs. TFX's `with_platform_config`
+  reaches only some components (FileBasedExampleGen ignores it), so the
+  compiled spec is completed here instead, one rule for all steps.
 - `deploymentSpec.executors.<label>.container.image`: the GPU steps
-  (Trainer, Tuner) on `trainer_image` when one is set, so that only they
-  pull the CUDA libraries.
+  (Trainer, Tuner, Pretrainer) on `trainer_image` when one is set, so that
+  only they pull the CUDA libraries.
 - `root.dag.tasks.<task>.retryPolicy` (TFX writes none): all four fields,
   with an integer factor (settings.StepRetry says why).
 - the `platforms: kubernetes:` document (kfp-kubernetes'
@@ -28,13 +28,14 @@ import dataclasses
 from typing import Dict
 
 from imgpipe.runners.kubeflow import spec_layout
-from imgpipe.runners.kubeflow.settings import (ComponentResources,
+from imgpipe.runners.kubeflow.settings import (TRAINS_LIKE_THE_TRAINER,
+                                               ComponentResources,
                                                KubeflowConfig, StepRetry)
 
 TRAINER_ID = "Trainer"
 # The steps that train models: they get the GPUs, the GPU node placement and
-# `trainer_image`.
-GPU_STEPS = (TRAINER_ID, "Tuner")
+# `trainer_image` (the Pretrainer only when pretraining is on).
+GPU_STEPS = (TRAINER_ID, "Tuner", *TRAINS_LIKE_THE_TRAINER)
 # Steps that open the model store: the Pusher writes versions, the baseline
 # step, DataCheck and the exit handler read the version in service.
 MODEL_STORE_STEPS = ("Pusher", "served_baseline_model", "DataCheck",

@@ -170,12 +170,16 @@ def _never_cache_run_time_reads(spec: dict) -> None:
     record (DataCheck), and which version holds the `stable` label now.
     Cached, DataCheck would answer from an old run and the baseline ignore
     promotions and rollbacks. (ExampleGen reads the files too, but its key
-    holds DataCheck's fingerprint of them: cache_keys.py.)"""
+    holds DataCheck's fingerprint of them: cache_keys.py.) The unlabelled
+    images' ExampleGen, there only when pretraining, is never cached."""
     from imgpipe_components.data_check.component import DATA_CHECK_ID
+    from imgpipe_components.image_example_gen.names import \
+        UNLABELLED_EXAMPLE_GEN
     from imgpipe_components.served_baseline.component import NODE_ID
     tasks = spec_layout.pipeline_tasks(spec)
-    for task_id in (DATA_CHECK_ID, NODE_ID):
-        tasks[task_id]["cachingOptions"] = {"enableCache": False}
+    for task_id in (DATA_CHECK_ID, UNLABELLED_EXAMPLE_GEN, NODE_ID):
+        if task_id in tasks:
+            tasks[task_id]["cachingOptions"] = {"enableCache": False}
 
 
 def _check_output_name(output: Path) -> None:

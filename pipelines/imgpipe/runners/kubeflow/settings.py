@@ -141,6 +141,17 @@ DEFAULT_STEP_RESOURCES: Tuple[Tuple[str, ComponentResources], ...] = (
 )
 
 
+# Steps that train the Trainer's network (imgpipe/pretraining.py): unless
+# named themselves, they get the Trainer's resources, retries and GPUs.
+TRAINS_LIKE_THE_TRAINER = {"Pretrainer": "Trainer"}
+
+
+def _for_step(entries, step: str, default):
+    named = dict(entries)
+    return named.get(step, named.get(TRAINS_LIKE_THE_TRAINER.get(step),
+                                     default))
+
+
 @dataclasses.dataclass(frozen=True)
 class KubeflowConfig:
     """Where and how the pipeline runs on Kubeflow Pipelines 2.x.
@@ -195,10 +206,10 @@ class KubeflowConfig:
                   "one entry per step")
 
     def resources_for(self, step: str) -> ComponentResources:
-        return dict(self.resources).get(step, self.default_resources)
+        return _for_step(self.resources, step, self.default_resources)
 
     def retry_for(self, step: str) -> StepRetry:
-        return dict(self.retries).get(step, self.default_retry)
+        return _for_step(self.retries, step, self.default_retry)
 
     def check_steps(self, compiled_steps) -> None:
         """Resources named for a step the pipeline does not have are a

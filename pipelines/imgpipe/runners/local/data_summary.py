@@ -22,6 +22,9 @@ class DataSummary:
     excluded_list: str
     gate_report: str
     data_docs: str
+    # Runs that pretrain: what UnlabelledExampleGen quarantined, and where.
+    unlabelled_quarantined: Optional[Dict[str, int]] = None
+    unlabelled_quarantine_list: str = ""
 
     @property
     def read(self) -> int:
@@ -50,9 +53,18 @@ def warning_line(finding: dict) -> str:
     return f"{finding['expectation']} on '{finding['column']}': {evidence}"
 
 
+def _by_kind(quarantine: List[dict]) -> Dict[str, int]:
+    return dict(Counter(quarantine_kind(q["reason"])
+                        for q in quarantine).most_common())
+
+
 def build_data_summary(examples_uri: Optional[str],
-                       report_uri: Optional[str]) -> Optional[DataSummary]:
-    """None unless both artifacts and the gate's report.json exist."""
+                       report_uri: Optional[str],
+                       unlabelled_uri: Optional[str] = None
+                       ) -> Optional[DataSummary]:
+    """None unless both artifacts and the gate's report.json exist;
+    `unlabelled_uri`, UnlabelledExampleGen's examples when the run
+    pretrains."""
     from imgpipe_components.data_gate.report_location import REPORT_FILE
     from imgpipe_components.data_gate.exclusions import (EXCLUDED_FILE,
                                                          by_reason)
@@ -66,14 +78,17 @@ def build_data_summary(examples_uri: Optional[str],
     if text is None:
         return None
     report = json.loads(text)
-    quarantined = Counter(quarantine_kind(q["reason"])
-                          for q in read_quarantine(examples_uri))
     return DataSummary(
         ingested=int(report["images"]),
-        quarantined=dict(quarantined.most_common()),
+        quarantined=_by_kind(read_quarantine(examples_uri)),
         excluded=by_reason(report.get("excluded", [])),
         warnings=[warning_line(f) for f in report["warnings"]],
         quarantine_list=os.path.join(examples_uri, QUARANTINE_FILE),
         excluded_list=os.path.join(report_uri, EXCLUDED_FILE),
         gate_report=os.path.join(report_uri, REPORT_FILE),
-        data_docs=report["data_docs"])
+        data_docs=report["data_docs"],
+        unlabelled_quarantined=(_by_kind(read_quarantine(unlabelled_uri))
+                                if unlabelled_uri else None),
+        unlabelled_quarantine_list=(
+            os.path.join(unlabelled_uri, QUARANTINE_FILE)
+            if unlabelled_uri else ""))

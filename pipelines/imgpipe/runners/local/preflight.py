@@ -33,6 +33,7 @@ def check_data_root(data_root: Path, ingest=None) -> dict:
     auto-detected) are planned by ImageExampleGen, which quarantines or
     stops with the reason (docs/ingestion.md).
     """
+    from imgpipe_components.image_example_gen.formats import UNLABELLED_FOLDER
     from imgpipe_components.image_example_gen.image_records import is_image_file
 
     if "://" in str(data_root):
@@ -50,7 +51,8 @@ def check_data_root(data_root: Path, ingest=None) -> dict:
     if _input_format(data_root, ingest) != "folders":
         return {}
     classes = sorted(p for p in data_root.iterdir()
-                     if p.is_dir() and not p.name.startswith("."))
+                     if p.is_dir() and not p.name.startswith(".")
+                     and p.name != UNLABELLED_FOLDER)
     if not classes:
         raise DataPathError(f"The data path {data_root} holds no class "
                             f"folders. {_LAYOUT}")
@@ -72,6 +74,35 @@ def check_data_root(data_root: Path, ingest=None) -> dict:
             f"({next(iter(counts))}); a classifier needs at least two class "
             "folders.")
     return counts
+
+
+def unlabelled_images(data_root: Path, ingest=None) -> int:
+    """The number of images directly in `<data>/unlabelled/` (the latest
+    span's), the images pretraining reads; 0 for an object store, which
+    UnlabelledExampleGen lists itself."""
+    from imgpipe_components.image_example_gen.formats import UNLABELLED_FOLDER
+    from imgpipe_components.image_example_gen.image_records import is_image_file
+
+    if "://" in str(data_root):
+        return 0
+    folder = _latest_span_folder(data_root, ingest) / UNLABELLED_FOLDER
+    if not folder.is_dir():
+        return 0
+    return sum(1 for f in folder.iterdir()
+               if f.is_file() and is_image_file(f.name))
+
+
+def check_unlabelled(data_root: Path, ingest=None) -> int:
+    """unlabelled_images(), for a run that pretrains; raises DataPathError
+    when a local data root has none."""
+    images = unlabelled_images(data_root, ingest)
+    if not images and "://" not in str(data_root):
+        raise DataPathError(
+            f"Pretraining is on (train.pretrain_epochs > 0) but "
+            f"{_latest_span_folder(data_root, ingest) / 'unlabelled'} holds "
+            "no images. Put unlabelled images directly inside it, or leave "
+            "pretraining off (docs/pretraining.md).")
+    return images
 
 
 def check_output_root(output: Path) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 from typing import List, Optional
 
 from imgpipe_components.evaluate.names import BASELINE_RESOLVER_ID
+from imgpipe_components.image_example_gen.names import UNLABELLED_EXAMPLE_GEN
 from imgpipe.config import PipelineConfig
 from imgpipe_components.push.names import PROMOTION_PROPERTY
 from imgpipe.runners.local.advice import \
@@ -119,7 +120,8 @@ def build_summary(config: PipelineConfig, run_id: str,
                                             "baseline_model"), advice,
                       data=build_data_summary(
                           _uri(nodes, "ImageExampleGen", "examples"),
-                          _uri(nodes, "DataGate", "report")),
+                          _uri(nodes, "DataGate", "report"),
+                          _uri(nodes, UNLABELLED_EXAMPLE_GEN, "examples")),
                       stable_version=_stable_version(pushed_path))
 
 
