@@ -1,7 +1,7 @@
 """Model architectures, selected by name in the pipeline config."""
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Sequence
 
 import tensorflow as tf
 
@@ -107,11 +107,18 @@ def _local_copy(path: str) -> str:
     return local
 
 
+def _vit(input_shape, num_classes, **options):
+    from imgpipe_components.train.vit import vit
+    return vit(input_shape, num_classes, **options)
+
+
 ARCHITECTURES: Dict[str, Callable[..., tf.keras.Model]] = {
     "small_cnn": small_cnn,
     "residual_cnn": residual_cnn,
     "transfer": transfer,
+    "vit": _vit,
 }
+MEMBER_PREFIX = "member_"
 
 
 def build(name: str, input_shape: tuple, num_classes: int,
@@ -120,3 +127,35 @@ def build(name: str, input_shape: tuple, num_classes: int,
         raise ValueError(f"Unknown architecture {name!r}; choose one of "
                          f"{sorted(ARCHITECTURES)}.")
     return ARCHITECTURES[name](input_shape, num_classes, **options)
+
+
+def ensemble(members: Sequence[tf.keras.Model]) -> tf.keras.Model:
+    """One model whose output is the mean of the members' probabilities.
+
+    Each member is a nested model named member_0, member_1, ... on one
+    shared input, so the ensemble exports, serves and converts exactly as
+    a single model does; the mean is float32 whatever the precision policy.
+    """
+    inputs = layers.Input(shape=members[0].input_shape[1:], name="image")
+    outputs = [tf.keras.Model(member.inputs, member.outputs,
+                              name=f"{MEMBER_PREFIX}{index}")(inputs)
+               for index, member in enumerate(members)]
+    return tf.keras.Model(
+        inputs, layers.Average(dtype="float32", name="probabilities")(outputs),
+        name="ensemble")
+
+
+def members(model: tf.keras.Model) -> List[tf.keras.Model]:
+    """The ensemble's member models, or [model] for a single model."""
+    nested = [layer for layer in model.layers
+              if isinstance(layer, tf.keras.Model)
+              and layer.name.startswith(MEMBER_PREFIX)]
+    return nested or [model]
+
+
+def load_keras_model(path: str) -> tf.keras.Model:
+    """A Keras model from a SavedModel saved without traces: Keras rebuilds
+    it from its config, so our one custom layer (vit.PositionEmbedding)
+    must be registered first, which importing its module does."""
+    from imgpipe_components.train import vit  # noqa: F401 - registers it
+    return tf.keras.models.load_model(path, compile=False)
