@@ -190,7 +190,7 @@ def markdown(payload: dict) -> str:
         f" originals) and {payload['eval_images']:,} eval images "
         f"({payload['eval_originals']} originals), no variant of an eval "
         f"digit in train. Seeds {', '.join(map(str, payload['seeds']))}; "
-        f"{payload["epochs"]} epochs per model (each ensemble member "
+        f"{payload['epochs']} epochs per model (each ensemble member "
         f"included), batch {payload['batch_size']}, Adam with the cosine "
         "schedule; training seconds include the per-epoch eval pass, as in "
         "the Trainer. Latency: median of "
