@@ -17,8 +17,9 @@ class TrainConfig:
     architecture: str = "residual_cnn"  # residual_cnn | small_cnn | transfer | vit
     # An ensemble of `ensemble` members trained one after the other, exported
     # as one model averaging their probabilities (1 = a single model). The
-    # members are `ensemble_architectures` when listed (one per member), else
-    # `architecture` each time; member i trains with seed `seed + i`.
+    # members are `ensemble_architectures` when listed (one per member; then
+    # `ensemble` may stay 1), else `architecture` each time; member i trains
+    # with seed `seed + i`.
     ensemble: int = 1
     ensemble_architectures: Tuple[str, ...] = ()
     epochs: int = 15
@@ -59,10 +60,10 @@ class TrainConfig:
         for name in self.ensemble_architectures:
             check(name in ARCHITECTURES, "train.ensemble_architectures",
                   name, "a list of " + " | ".join(ARCHITECTURES))
-        check(len(self.ensemble_architectures) in (0, self.ensemble),
-              "train.ensemble_architectures", list(self.ensemble_architectures),
-              f"empty or one architecture per member (train.ensemble = "
-              f"{self.ensemble})")
+        listed = len(self.ensemble_architectures)
+        check(not listed or self.ensemble in (1, listed), "train.ensemble",
+              self.ensemble, f"1 or the number of "
+              f"train.ensemble_architectures ({listed})")
         check(self.epochs >= 1, "train.epochs", self.epochs, ">= 1")
         check(self.batch_size >= 1, "train.batch_size", self.batch_size,
               ">= 1")
@@ -88,5 +89,5 @@ class TrainConfig:
     @property
     def member_architectures(self) -> Tuple[str, ...]:
         """The architecture of each model trained: one for a single model."""
-        return self.ensemble_architectures or (self.architecture,) * \
-            self.ensemble
+        return tuple(self.ensemble_architectures) or (
+            self.architecture,) * self.ensemble

@@ -100,7 +100,7 @@ def _train_and_export(fn_args: FnArgs, config: TrainConfig, transform,
 
     strategy = hardware.strategy_for_devices(config.mixed_precision)
     logs = os.path.join(fn_args.model_run_dir, TENSORBOARD)
-    if config.ensemble == 1:
+    if len(config.member_architectures) == 1:
         model, history, notes = fit_one(config, strategy, data,
                                         image_shape, len(class_names), logs)
     else:
@@ -133,11 +133,12 @@ class TrainData:
 def member_configs(config: TrainConfig) -> List[TrainConfig]:
     """Per ensemble member: its architecture, seed + i, and an equal share
     of the time budget."""
+    architectures = config.member_architectures
     return [dataclasses.replace(
         config, architecture=architecture, seed=config.seed + index,
         ensemble=1, ensemble_architectures=(),
-        time_budget_s=config.time_budget_s / config.ensemble)
-        for index, architecture in enumerate(config.member_architectures)]
+        time_budget_s=config.time_budget_s / len(architectures))
+        for index, architecture in enumerate(architectures)]
 
 
 def fit_one(config: TrainConfig, strategy: tf.distribute.Strategy,

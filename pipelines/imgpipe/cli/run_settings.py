@@ -22,6 +22,7 @@ from imgpipe.config import PipelineConfig, model_name_for
 SECTION_OPTIONS = {
     "rebalance_to": ("augment", "rebalance_to"),
     "seed": ("train", "seed"),
+    "ensemble": ("train", "ensemble"),
     "online_augmentation": ("train", "online_augmentation"),
     "early_stopping": ("train", "early_stopping_patience"),
     "min_accuracy": ("evaluation", "min_accuracy"),
