@@ -14,13 +14,17 @@ Per model: eval accuracy, training seconds (fit time, members summed),
 SavedModel size on disk (saved as the Trainer saves, without traces; the
 Transform graph the pipeline adds to every model alike is left out), and
 serving latency at batch 1: the median of `CALLS` calls of the reloaded
-SavedModel's serving signature, in-process, one image per call.
+SavedModel's serving signature, in-process, one image per call, measured
+after all training with the models' calls interleaved (`--latency-only`
+measures them again from the saved models).
 
     python -m benchmarks.toolbox_bench [--work DIR] [--epochs 10]
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
 import tempfile
 import time
@@ -29,7 +33,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from benchmarks.common import mean_std, write_results
+from benchmarks.common import RESULTS, mean_std, write_results
 from benchmarks.toolbox_data import load_grey_split
 
 SEEDS = (0, 3, 6)
@@ -56,28 +60,50 @@ def _train_data(split, seed: int):
                      -(-len(split.y_train) // BATCH))
 
 
-def _saved_model_facts(model, x_one: np.ndarray, folder: Path) -> dict:
-    """Size on disk and batch-1 latency of the model as a SavedModel."""
+def _save(model, image_shape: tuple, folder: Path) -> float:
+    """Saves as the Trainer does (no traces; a serving signature on the
+    model input); returns the size on disk in MB."""
     import tensorflow as tf
 
     serving = tf.function(lambda image: {"probabilities": model(image)},
                           input_signature=[tf.TensorSpec(
-                              [None, *x_one.shape], tf.float32)])
+                              [None, *image_shape], tf.float32)])
     model.save(str(folder), save_format="tf", save_traces=False,
                signatures={"serving_default":
                            serving.get_concrete_function()})
-    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-    serve = tf.saved_model.load(str(folder)).signatures["serving_default"]
-    image = tf.constant(x_one[np.newaxis])
-    for _ in range(10):
-        serve(image)
-    times = []
+    return sum(p.stat().st_size for p in folder.rglob("*")
+               if p.is_file()) / 2**20
+
+
+def latencies(folders: List[str], image: np.ndarray) -> List[float]:
+    """Median ms of `CALLS` batch-1 calls of each SavedModel's serving
+    signature, reloaded. The calls are interleaved (one call of each model
+    per round), so a change in the machine's load hits every model alike."""
+    import tensorflow as tf
+
+    served = [tf.saved_model.load(folder).signatures["serving_default"]
+              for folder in folders]
+    batch = tf.constant(image[np.newaxis])
+    for serve in served:
+        for _ in range(10):
+            serve(batch)
+    times: List[List[float]] = [[] for _ in served]
     for _ in range(CALLS):
-        started = time.perf_counter()
-        serve(image)
-        times.append(time.perf_counter() - started)
-    return {"saved_model_mb": size / 2**20,
-            "latency_ms_batch1": 1000 * statistics.median(times)}
+        for serve, found in zip(served, times):
+            started = time.perf_counter()
+            serve(batch)
+            found.append(time.perf_counter() - started)
+    return [1000 * statistics.median(found) for found in times]
+
+
+def measure_latencies(payload: dict, work: Path) -> dict:
+    """Every run's latency, measured together once training is over."""
+    split = load_grey_split(work / "grey")
+    measured = latencies([r["saved_model"] for r in payload["runs"]],
+                         split.x_eval[0])
+    for run_, latency in zip(payload["runs"], measured):
+        run_["latency_ms_batch1"] = latency
+    return payload
 
 
 def run(work: Path, epochs: int, seeds=SEEDS) -> dict:
@@ -127,8 +153,9 @@ def run(work: Path, epochs: int, seeds=SEEDS) -> dict:
                 "eval_accuracy": float(np.mean(predicted == split.y_eval)),
                 "training_seconds": seconds,
                 "parameters": int(model.count_params()),
-                **_saved_model_facts(model, split.x_eval[0],
-                                     work / "saved" / f"{name}-{seed}")})
+                "saved_model": str(work / "saved" / f"{name}-{seed}")})
+            runs[-1]["saved_model_mb"] = _save(
+                model, split.x_train.shape[1:], Path(runs[-1]["saved_model"]))
             print(runs[-1], flush=True)
     return {"epochs": epochs, "seeds": list(seeds), "batch_size": BATCH,
             "train_images": int(len(split.y_train)),
@@ -195,7 +222,9 @@ def markdown(payload: dict) -> str:
         "schedule; training seconds include the per-epoch eval pass, as in "
         "the Trainer. Latency: median of "
         f"{CALLS} batch-1 calls of the reloaded SavedModel's serving "
-        "signature, in-process, without the Transform graph.\n\n"
+        "signature, in-process, without the Transform graph, all models "
+        "interleaved after training. Load average (1, 5, 15 min) at the "
+        f"end: {payload.get('load_average_1_5_15_min', 'not recorded')}.\n\n"
         "| config | eval accuracy (mean ± sd) | training s | parameters | "
         "SavedModel MB | latency ms (batch 1) |\n|---|---|---|---|---|---|\n"
         f"{rows}\n\n## Verdict\n\n" + "\n".join(verdicts(summary)) + "\n\n"
@@ -209,8 +238,23 @@ def main() -> None:
                         default=Path(tempfile.gettempdir()) / "toolbox-bench")
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--seeds", type=int, nargs="+", default=SEEDS)
+    parser.add_argument("--latency-only", action="store_true",
+                        help="Re-measure the latencies of the SavedModels "
+                             "that results/toolbox.json lists, under --work.")
     args = parser.parse_args()
-    payload = run(args.work, args.epochs, tuple(args.seeds))
+    if args.latency_only:
+        payload = json.loads((RESULTS / "toolbox.json").read_text())
+        for run_ in payload["runs"]:
+            run_.setdefault("saved_model", str(
+                args.work / "saved" / f"{run_['config']}-{run_['seed']}"))
+        payload = {k: v for k, v in payload.items()
+                   if k not in ("machine", "versions")}
+    else:
+        payload = run(args.work, args.epochs, tuple(args.seeds))
+    payload = measure_latencies(payload, args.work)
+    # Training seconds vary with other work on the machine: say how busy.
+    payload["load_average_1_5_15_min"] = [round(x, 2)
+                                          for x in os.getloadavg()]
     print(write_results("toolbox", payload, markdown(payload)))
 
 

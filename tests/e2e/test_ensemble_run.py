@@ -39,6 +39,8 @@ def test_an_ensemble_of_a_cnn_and_a_vit_is_served_reported_and_exported(
          "--image-size", "16", "--epochs", "2", "--min-accuracy", "0.3"],
         capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-3000:]
+    assert "ensemble = 2 members (small_cnn, vit), seeds 42 to 43" in \
+        run.stderr
     root = output / "pipeline_root"
     history = json.loads((newest(root / "Trainer" / "model_run") /
                           "history.json").read_text())

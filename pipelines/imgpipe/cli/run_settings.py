@@ -122,4 +122,12 @@ def chosen(data: Path, counts: dict, config: PipelineConfig, parsed,
     if budget_s:
         console.print(f"  train budget = {budget_s:.0f} s: set on the "
                       "command line")
+    train = config.train
+    if train.ensemble > 1 or train.ensemble_architectures:
+        members = train.ensemble_architectures or (
+            choice.architecture,) * train.ensemble
+        console.print(f"  ensemble = {len(members)} members ("
+                      f"{', '.join(members)}), seeds {train.seed} to "
+                      f"{train.seed + len(members) - 1}: set by option or "
+                      "--config", soft_wrap=True)
     return choice, budget_s
