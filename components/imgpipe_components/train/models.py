@@ -5,6 +5,8 @@ from typing import Callable, Dict, List, Sequence
 
 import tensorflow as tf
 
+from imgpipe_components.train import vit
+
 layers = tf.keras.layers
 # Keras' default 0.99 needs hundreds of steps before the moving statistics
 # used at inference match the data: a 10-epoch run on a small data set then
@@ -107,16 +109,19 @@ def _local_copy(path: str) -> str:
     return local
 
 
-def _vit(input_shape, num_classes, **options):
-    from imgpipe_components.train.vit import vit
-    return vit(input_shape, num_classes, **options)
+def vision_transformer(input_shape, num_classes, dropout=0.0, l2=0.0,
+                       width=64, depth=4, heads=4, **_):
+    """The small ViT of train/vit.py with the shared head."""
+    return vit.vit(input_shape,
+                   lambda x: _head(x, num_classes, dropout, l2),
+                   dropout=dropout, width=width, depth=depth, heads=heads)
 
 
 ARCHITECTURES: Dict[str, Callable[..., tf.keras.Model]] = {
     "small_cnn": small_cnn,
     "residual_cnn": residual_cnn,
     "transfer": transfer,
-    "vit": _vit,
+    "vit": vision_transformer,
 }
 MEMBER_PREFIX = "member_"
 
@@ -155,7 +160,6 @@ def members(model: tf.keras.Model) -> List[tf.keras.Model]:
 
 def load_keras_model(path: str) -> tf.keras.Model:
     """A Keras model from a SavedModel saved without traces: Keras rebuilds
-    it from its config, so our one custom layer (vit.PositionEmbedding)
-    must be registered first, which importing its module does."""
-    from imgpipe_components.train import vit  # noqa: F401 - registers it
+    it from its config, our one custom layer (vit.PositionEmbedding)
+    included, registered by this module's import of vit."""
     return tf.keras.models.load_model(path, compile=False)

@@ -3,7 +3,7 @@
 Patches (a Conv2D with stride = patch side) become tokens, a learned
 position embedding is added, pre-norm transformer blocks (LayerNorm,
 Keras' MultiHeadAttention, a GELU MLP, residual adds) mix them, and the
-head is the shared `_head` of models.py.
+head is the one every architecture shares (models.py passes it in).
 
 Pooling, not a class token: the tokens are averaged (global average
 pooling), as in "Better plain ViT baselines" (Beyer et al., 2022), which
@@ -15,11 +15,12 @@ weights exactly as it weights a CNN's last convolution.
 The one layer of our own, `PositionEmbedding`, is registered with Keras
 under "imgpipe>PositionEmbedding", so a SavedModel saved without traces is
 rebuilt from its config by any process that imports this module
-(models.load_keras_model does).
+(models.py imports it).
 """
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import tensorflow as tf
 
@@ -62,12 +63,11 @@ def _block(tokens, width: int, heads: int, mlp_width: int, dropout: float):
     return layers.Add()([tokens, x])
 
 
-def vit(input_shape, num_classes, dropout=0.0, l2=0.0, width=64, depth=4,
-        heads=4, **_):
+def vit(input_shape, head: Callable, dropout=0.0, width=64, depth=4,
+        heads=4) -> tf.keras.Model:
     """Patch embedding, `depth` transformer blocks of `width` channels,
-    average pooling of the tokens, then the softmax head."""
-    from imgpipe_components.train.models import _head
-
+    average pooling of the tokens, then `head` (pooled features ->
+    probabilities)."""
     patch = patch_side(max(input_shape[:2]))
     grid = (math.ceil(input_shape[0] / patch), math.ceil(input_shape[1] / patch))
     inputs = layers.Input(shape=input_shape, name="image")
@@ -80,5 +80,4 @@ def vit(input_shape, num_classes, dropout=0.0, l2=0.0, width=64, depth=4,
     x = layers.Reshape((*grid, width), name=TOKEN_MAP)(x)
     x = layers.LayerNormalization(epsilon=1e-6)(x)
     x = layers.GlobalAveragePooling2D()(x)
-    return tf.keras.Model(inputs, _head(x, num_classes, dropout, l2),
-                          name="vit")
+    return tf.keras.Model(inputs, head(x), name="vit")
