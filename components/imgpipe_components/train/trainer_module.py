@@ -107,7 +107,7 @@ def _train_and_export(fn_args: FnArgs, config: TrainConfig, transform,
         configs = member_configs(config)
         model, history, notes = average_members(configs, [
             fit_one(member, strategy, data, image_shape, len(class_names),
-                 os.path.join(logs, f"{models.MEMBER_PREFIX}{index}"))
+                    os.path.join(logs, f"{models.MEMBER_PREFIX}{index}"))
             for index, member in enumerate(configs)], strategy, evaluation)
     started = time.perf_counter()
     # No per-layer call traces: the serving signatures are traced anyway,
