@@ -48,6 +48,7 @@ bench: setup  ## Benchmarks; reports land in benchmarks/results/.
 	$(VENV)/bin/python -m benchmarks.accuracy_bench  # ~25 min on 2 cores
 	$(VENV)/bin/python -m benchmarks.small_photos_bench  # ~10 min on 2 cores
 	$(VENV)/bin/python -m benchmarks.pretrain_bench  # ~25 min on 2 cores
+	$(VENV)/bin/python -m benchmarks.toolbox_bench  # ~30 min on 2 cores
 	$(VENV)/bin/python -m benchmarks.augment_bench
 	$(VENV)/bin/python -m benchmarks.gpu_bench
 	$(VENV)/bin/python -m benchmarks.ingest_bench

@@ -7,6 +7,11 @@ data and the machine (imgpipe.data_profile) this picks the input size,
 architecture, epochs, batch size and augmentation copies. Every choice the
 user made explicitly wins and is reported as such.
 
+It never picks the vision transformer (`vit`) or an ensemble
+(`train.ensemble`): on the grey set neither wins accuracy per second
+against the residual CNN (benchmarks/results/toolbox.md); a user asks for
+them with `--architecture vit` or `--ensemble N`.
+
 `choose` is a function of plain values, so its GPU branch is tested without
 a GPU.
 """

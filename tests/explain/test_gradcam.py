@@ -60,6 +60,8 @@ def test_the_command_writes_one_png_per_class(pipeline_run, digits_subset,
          str(pipeline_run.serving_dir), "--class", "3", "--png-dir",
          str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
+    assert "Heat-maps: Grad-CAM on the last convolutional block's output." \
+        in result.stdout
     written = sorted(p.name for p in tmp_path.glob("*.png"))
     assert len(written) == 2 and f"{image.stem}-3.png" in written
     with Image.open(tmp_path / written[0]) as picture:

@@ -326,3 +326,40 @@ def test_every_run_ends_in_the_exit_handler(compiled):
         "data_root", "train_config"}
     assert root["tfx-dag"]["inputs"]["parameters"]["train_config"] == {
         "componentInputParameter": "train_config"}
+
+
+def test_cli_compile_carries_an_ensemble_to_the_trainer(tmp_path):
+    """--ensemble and the file's ensemble_architectures travel in the
+    Trainer's JSON config; a member the Trainer does not know is refused
+    before compiling, naming the setting."""
+    import yaml
+    from typer.testing import CliRunner
+
+    from imgpipe.cli.main import app
+    from imgpipe_components.settings_codec import from_json
+    from imgpipe_components.train.settings import TrainConfig
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(yaml.safe_dump({"pipeline": {"train": {
+        "ensemble_architectures": ["small_cnn", "vit"]}}}))
+    output = tmp_path / "ensemble.yaml"
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(output), "--image", IMAGE,
+        "--gpus", "0", "--no-auto-settings", "--config", str(settings),
+        "--ensemble", "2"])
+    assert result.exit_code == 0, result.output
+    spec = next(yaml.safe_load_all(output.read_text()))
+    train = from_json(TrainConfig, spec["root"]["inputDefinitions"][
+        "parameters"]["train_config"]["defaultValue"])
+    assert (train.ensemble, train.member_architectures) == (
+        2, ("small_cnn", "vit"))
+
+    settings.write_text(yaml.safe_dump({"pipeline": {"train": {
+        "ensemble": 2, "ensemble_architectures": ["small_cnn", "vgg"]}}}))
+    result = CliRunner().invoke(app, [
+        "kubeflow", "compile", "--output", str(tmp_path / "bad.yaml"),
+        "--image", IMAGE, "--no-auto-settings", "--config", str(settings)])
+    assert result.exit_code == 2
+    assert "train.ensemble_architectures must be a list of" in " ".join(
+        result.output.split())
+    assert not (tmp_path / "bad.yaml").exists()

@@ -40,6 +40,15 @@ def test_training_page_is_one_page_with_curves_epochs_and_tensorboard():
     assert "No training_curves.png" in training_html(HISTORY, None, "x")
 
 
+def test_an_ensembles_member_notes_are_not_epoch_columns():
+    from imgpipe_components.ui_report.pages import training_html
+    history = {**HISTORY, "ensemble_eval_accuracy": 0.97, "members": [
+        {"name": "member_0", "eval_accuracy": 0.95, "history": HISTORY}]}
+    page = training_html(history, PNG, "x")
+    assert "<td>2</td><td>0.9</td><td>0.3</td><td>0.95</td></tr>" in page
+    assert "members" not in page
+
+
 def _slice_key(label=None):
     from tensorflow_model_analysis.proto import metrics_for_slice_pb2 as pb
     key = pb.SliceKey()

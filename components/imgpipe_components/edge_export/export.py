@@ -25,6 +25,7 @@ import numpy as np
 import tensorflow as tf
 
 from imgpipe_components import class_names
+from imgpipe_components.train import models
 from imgpipe_components.transform.preprocessing import IMAGE_KEY
 
 FORMATS = ("float32", "float16", "int8")
@@ -122,7 +123,7 @@ def export_version(version_dir: Path, examples_uri: Path, output: Path,
         raise EdgeExportError(f"{version_dir} has no serving_preprocess "
                               "signature: re-run the pipeline to push a "
                               "version that has it.")
-    model = tf.keras.models.load_model(str(version_dir), compile=False)
+    model = models.load_keras_model(str(version_dir))
     preprocess_fn = loaded.signatures["serving_preprocess"]
     train_images, _ = read_split(examples_uri, "train")
     eval_images, eval_labels = read_split(examples_uri, "eval")

@@ -24,7 +24,7 @@ def gradcam(model_uri: Optional[str], examples_uri: Optional[str]) -> str:
     if not model_uri or not examples_uri:
         return ""
     try:
-        png, shown, errors = _gradcam_grid(
+        png, shown, errors, method = _gradcam_grid(
             Path(model_uri) / "Format-Serving", Path(examples_uri))
     except Exception as error:  # noqa: BLE001 - a report section, see above
         logging.warning("Grad-CAM examples not drawn: %s", error)
@@ -33,12 +33,12 @@ def gradcam(model_uri: Optional[str], examples_uri: Optional[str]) -> str:
     return (f"<h2>Grad-CAM examples</h2><p>{shown} eval images: "
             f"{PER_CLASS} per class and {errors} misclassified (red titles);"
             " warm areas drove the predicted class; the white line outlines "
-            "the object.</p>"
+            f"the object. The maps show {html.escape(method)}.</p>"
             f'<img alt="Grad-CAM examples" src="{png_data_uri(png)}">')
 
 
 def _gradcam_grid(version_dir: Path, examples_uri: Path
-                  ) -> Tuple[bytes, int, int]:
+                  ) -> Tuple[bytes, int, int, str]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -79,7 +79,25 @@ def _gradcam_grid(version_dir: Path, examples_uri: Path
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=80)
     plt.close(figure)
-    return buffer.getvalue(), len(chosen), min(len(wrong), MISCLASSIFIED)
+    return (buffer.getvalue(), len(chosen), min(len(wrong), MISCLASSIFIED),
+            cam.method)
+
+
+def ensemble_members(history: dict) -> str:
+    """An ensemble's members (history.json's "members", written by the
+    Trainer): architecture, seed and eval accuracy of each, beside the
+    ensemble's own; "" for a single model."""
+    members = history.get("members")
+    if not members:
+        return ""
+    rows = [(m["name"], m["architecture"], m["seed"], m["eval_accuracy"],
+             f"{m.get('training_seconds', 0):.1f}") for m in members]
+    return ("<h2>Ensemble members</h2><p>The model averages the "
+            f"probabilities of {len(members)} members; the ensemble's eval "
+            f"accuracy is {history['ensemble_eval_accuracy']:.4f} (Keras, "
+            "on the eval split). The training curves are member_0's.</p>"
+            + table(["member", "architecture", "seed", "eval accuracy",
+                     "training s"], rows))
 
 
 def edge_table(edge_uri: Optional[str]) -> str:

@@ -59,8 +59,11 @@ def write_report(evaluation_uri: str, blessed: bool, model_run_uri: str,
         matrix, [row["class_name"] for row in per_class]) if matrix else None)
     curves = artifact_files.read_bytes(
         os.path.join(model_run_uri, "training_curves.png"))
+    history = json.loads(artifact_files.read_bytes(
+        os.path.join(model_run_uri, "history.json")) or b"{}")
     page = build_report_html(decision, overall, per_class, confusion, curves,
-                             extra_sections.gradcam(model_uri, examples_uri)
+                             extra_sections.ensemble_members(history)
+                             + extra_sections.gradcam(model_uri, examples_uri)
                              + extra_sections.edge_table(edge_uri))
     tf.io.gfile.makedirs(output_uri)
     with tf.io.gfile.GFile(os.path.join(output_uri, REPORT), "w") as f:

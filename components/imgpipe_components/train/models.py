@@ -1,9 +1,11 @@
 """Model architectures, selected by name in the pipeline config."""
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Callable, Dict, List, Sequence
 
 import tensorflow as tf
+
+from imgpipe_components.train import vit
 
 layers = tf.keras.layers
 # Keras' default 0.99 needs hundreds of steps before the moving statistics
@@ -107,11 +109,21 @@ def _local_copy(path: str) -> str:
     return local
 
 
+def vision_transformer(input_shape, num_classes, dropout=0.0, l2=0.0,
+                       width=64, depth=4, heads=4, **_):
+    """The small ViT of train/vit.py with the shared head."""
+    return vit.vit(input_shape,
+                   lambda x: _head(x, num_classes, dropout, l2),
+                   dropout=dropout, width=width, depth=depth, heads=heads)
+
+
 ARCHITECTURES: Dict[str, Callable[..., tf.keras.Model]] = {
     "small_cnn": small_cnn,
     "residual_cnn": residual_cnn,
     "transfer": transfer,
+    "vit": vision_transformer,
 }
+MEMBER_PREFIX = "member_"
 
 
 def build(name: str, input_shape: tuple, num_classes: int,
@@ -120,3 +132,34 @@ def build(name: str, input_shape: tuple, num_classes: int,
         raise ValueError(f"Unknown architecture {name!r}; choose one of "
                          f"{sorted(ARCHITECTURES)}.")
     return ARCHITECTURES[name](input_shape, num_classes, **options)
+
+
+def ensemble(members: Sequence[tf.keras.Model]) -> tf.keras.Model:
+    """One model whose output is the mean of the members' probabilities.
+
+    Each member is a nested model named member_0, member_1, ... on one
+    shared input, so the ensemble exports, serves and converts exactly as
+    a single model does; the mean is float32 whatever the precision policy.
+    """
+    inputs = layers.Input(shape=members[0].input_shape[1:], name="image")
+    outputs = [tf.keras.Model(member.inputs, member.outputs,
+                              name=f"{MEMBER_PREFIX}{index}")(inputs)
+               for index, member in enumerate(members)]
+    return tf.keras.Model(
+        inputs, layers.Average(dtype="float32", name="probabilities")(outputs),
+        name="ensemble")
+
+
+def members(model: tf.keras.Model) -> List[tf.keras.Model]:
+    """The ensemble's member models, or [model] for a single model."""
+    nested = [layer for layer in model.layers
+              if isinstance(layer, tf.keras.Model)
+              and layer.name.startswith(MEMBER_PREFIX)]
+    return nested or [model]
+
+
+def load_keras_model(path: str) -> tf.keras.Model:
+    """A Keras model from a SavedModel saved without traces: Keras rebuilds
+    it from its config, our one custom layer (vit.PositionEmbedding)
+    included, registered by this module's import of vit."""
+    return tf.keras.models.load_model(path, compile=False)

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Tuple
 
 from imgpipe_components.settings_codec import check
 
-ARCHITECTURES = ("residual_cnn", "small_cnn", "transfer")
+ARCHITECTURES = ("residual_cnn", "small_cnn", "transfer", "vit")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,7 +14,14 @@ class TrainConfig:
     """The model and the regime; travels to the Trainer as one JSON string."""
     # The default: the only one that matches SVC(gamma=0.001) on the digits
     # (benchmarks/results/quality.md); small_cnn is the classic baseline.
-    architecture: str = "residual_cnn"  # residual_cnn | small_cnn | transfer
+    architecture: str = "residual_cnn"  # residual_cnn | small_cnn | transfer | vit
+    # An ensemble of `ensemble` members trained one after the other, exported
+    # as one model averaging their probabilities (1 = a single model). The
+    # members are `ensemble_architectures` when listed (one per member; then
+    # `ensemble` may stay 1), else `architecture` each time; member i trains
+    # with seed `seed + i`.
+    ensemble: int = 1
+    ensemble_architectures: Tuple[str, ...] = ()
     epochs: int = 15
     batch_size: int = 32
     learning_rate: float = 1e-3
@@ -27,6 +35,7 @@ class TrainConfig:
     holdout_fraction: float = 0.1      # used only when early stopping is on
     # Wall-clock budget of model.fit in seconds (0 = none): training stops
     # at the first batch past it; history.json records where it stopped.
+    # An ensemble splits it evenly: each member gets time_budget_s / ensemble.
     time_budget_s: float = 0.0
     class_weights: bool = False        # weight classes by inverse frequency
     online_augmentation: bool = False  # fresh random augmentation per epoch
@@ -50,6 +59,15 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check(self.architecture in ARCHITECTURES, "train.architecture",
               self.architecture, " | ".join(ARCHITECTURES))
+        check(self.ensemble >= 1, "train.ensemble", self.ensemble,
+              ">= 1 (1 = a single model)")
+        for name in self.ensemble_architectures:
+            check(name in ARCHITECTURES, "train.ensemble_architectures",
+                  name, "a list of " + " | ".join(ARCHITECTURES))
+        listed = len(self.ensemble_architectures)
+        check(not listed or self.ensemble in (1, listed), "train.ensemble",
+              self.ensemble, f"1 or the number of "
+              f"train.ensemble_architectures ({listed})")
         check(self.epochs >= 1, "train.epochs", self.epochs, ">= 1")
         check(self.batch_size >= 1, "train.batch_size", self.batch_size,
               ">= 1")
@@ -73,3 +91,9 @@ class TrainConfig:
               (self.tune_trials, self.tune_epochs), ">= 1")
         check(self.pretrain_epochs >= 0, "train.pretrain_epochs",
               self.pretrain_epochs, ">= 0 (0 = no pretraining)")
+
+    @property
+    def member_architectures(self) -> Tuple[str, ...]:
+        """The architecture of each model trained: one for a single model."""
+        return tuple(self.ensemble_architectures) or (
+            self.architecture,) * self.ensemble

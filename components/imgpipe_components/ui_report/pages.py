@@ -30,8 +30,9 @@ def tensorboard_markdown(logdir: str) -> str:
 
 def _history_rows(history: Dict[str, List[float]]) -> str:
     # Per-epoch series only: history.json also holds run notes (e.g. why
-    # training stopped early), which are not columns.
-    history = {n: v for n, v in history.items() if isinstance(v, list)}
+    # training stopped early, an ensemble's members), which are not columns.
+    history = {n: v for n, v in history.items() if isinstance(v, list)
+               and all(isinstance(x, (int, float)) for x in v)}
     names = sorted(history)
     epochs = max((len(values) for values in history.values()), default=0)
     header = "".join(f"<th>{html.escape(n)}</th>" for n in names)

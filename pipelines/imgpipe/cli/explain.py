@@ -43,6 +43,7 @@ def explain(
         cam = GradCam(version_dir)
         for name in class_name or []:
             cam.class_index(name)           # an unknown class fails first
+        typer.echo(f"Heat-maps: {cam.method}.")
         for path in images:
             if not path.is_file():
                 raise ExplainError(f"{path} is not a file.")

@@ -16,9 +16,9 @@ from typing import List, Optional
 import typer
 
 from imgpipe.cli.console import console, fail
-from imgpipe.cli.options import (Architecture, Channels, Epochs, ImageSize,
-                                 MaxAccuracyDrop, MinAccuracy, ModelName,
-                                 SettingsFile, SpanPattern)
+from imgpipe.cli.options import (Architecture, Channels, Ensemble, Epochs,
+                                 ImageSize, MaxAccuracyDrop, MinAccuracy,
+                                 ModelName, SettingsFile, SpanPattern)
 from imgpipe.cli.kubeflow_errors import PORT_FORWARD_HINT
 from imgpipe.runners.kubeflow.settings import KubeflowConfig
 
@@ -62,6 +62,7 @@ def compile_command(
     image_size: ImageSize = None,
     channels: Channels = None,
     architecture: Architecture = None,
+    ensemble: Ensemble = None,
     epochs: Epochs = None,
     min_accuracy: MinAccuracy = None,
     max_accuracy_drop: MaxAccuracyDrop = None,
@@ -110,7 +111,8 @@ def compile_command(
         pipeline=dict(model_name=model_name),
         ingest=dict(span_pattern=span_pattern),
         transform=dict(image_size=image_size, channels=channels),
-        train=dict(epochs=epochs, architecture=architecture),
+        train=dict(epochs=epochs, architecture=architecture,
+                   ensemble=ensemble),
         evaluation=dict(min_accuracy=min_accuracy,
                         max_accuracy_drop=max_accuracy_drop),
         node_selector=node_selector, tolerations=toleration,

@@ -18,7 +18,7 @@ import typer
 from imgpipe.cli import explain, kubeflow, run_target, serving, ui
 from imgpipe.cli.console import console, fail
 from imgpipe.cli.options import (DEFAULT_OUTPUT, Architecture, Channels,
-                                 Epochs, ImageSize, MaxAccuracyDrop,
+                                 Ensemble, Epochs, ImageSize, MaxAccuracyDrop,
                                  MinAccuracy, RunModelName, RunOutput,
                                  SettingsFile, SpanPattern)
 from imgpipe.config import (AugmentConfig, EdgeConfig, EvalConfig,
@@ -47,6 +47,7 @@ def run(
     image_size: ImageSize = None,
     channels: Channels = None,
     architecture: Architecture = None,
+    ensemble: Ensemble = None,
     epochs: Epochs = None,
     batch_size: Optional[int] = typer.Option(
         None, min=1, help="Default: chosen from the hardware."),

@@ -34,8 +34,14 @@ Channels = Annotated[Optional[int], typer.Option(
     min=1, max=3, help="1 (grey) or 3 (RGB). Default: 1 if the sampled "
                        "images are grey.")]
 Architecture = Annotated[Optional[str], typer.Option(
-    help="small_cnn, residual_cnn or transfer. Default: chosen from the "
-         "data-set size and the hardware.")]
+    help="small_cnn, residual_cnn, transfer or vit (a small vision "
+         "transformer). Default: chosen from the data-set size and the "
+         "hardware.")]
+Ensemble = Annotated[Optional[int], typer.Option(
+    min=1, metavar="N",
+    help="Train N models (seeds SEED, SEED+1, ...; or the settings file's "
+         "train.ensemble_architectures) and export one model that averages "
+         "their probabilities; N times the training time. Default: 1.")]
 Epochs = Annotated[Optional[int], typer.Option(
     min=1, help="Training epochs. Default: chosen from the data-set size "
                 "and the hardware.")]

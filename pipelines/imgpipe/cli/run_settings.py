@@ -22,6 +22,7 @@ from imgpipe.config import PipelineConfig, model_name_for
 SECTION_OPTIONS = {
     "rebalance_to": ("augment", "rebalance_to"),
     "seed": ("train", "seed"),
+    "ensemble": ("train", "ensemble"),
     "online_augmentation": ("train", "online_augmentation"),
     "early_stopping": ("train", "early_stopping_patience"),
     "pretrain_epochs": ("train", "pretrain_epochs"),
@@ -122,4 +123,12 @@ def chosen(data: Path, counts: dict, config: PipelineConfig, parsed,
     if budget_s:
         console.print(f"  train budget = {budget_s:.0f} s: set on the "
                       "command line")
+    train = config.train
+    if train.ensemble > 1 or train.ensemble_architectures:
+        members = train.ensemble_architectures or (
+            choice.architecture,) * train.ensemble
+        console.print(f"  ensemble = {len(members)} members ("
+                      f"{', '.join(members)}), seeds {train.seed} to "
+                      f"{train.seed + len(members) - 1}: set by option or "
+                      "--config", soft_wrap=True)
     return choice, budget_s
