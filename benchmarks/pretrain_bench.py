@@ -2,9 +2,9 @@
 from scratch on the same 10 %.
 
 The 10,782-image grey set (`grey_digits.py`: 1,797 digits at 28x28, each
-with 5 augmented variants) is split 80/20 by original image (a variant is
-always in its original's split; fixed seed). Of the train originals, 10 %
-keep their labels; the images of the other 90 % are used without labels.
+with 5 augmented variants) is split 80/20 by original image as in the
+toolbox benchmark (`toolbox_data.py`: the same split, the same eval
+images). Of the train originals, 10 % keep their labels; the images of the other 90 % are used without labels.
 Per seed, both arms build the same architecture (TrainConfig's default,
 residual_cnn) on the same pixels (the Transform's own `decode_image`) and
 fine-tune for the same epochs on the same labelled images:
@@ -34,35 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import mean_std, write_results
-from benchmarks.grey_digits import write_grey_digits
+from benchmarks.toolbox_data import SPLIT_SEED, load_grey_split
 
 IMAGE_SIZE = 28          # the grey set's own side, as the chooser picks it
-EVAL_FRACTION = 0.2
 LABELLED_FRACTION = 0.1
-SPLIT_SEED = 0
 LATENCY_CALLS = 200
-
-
-def load_grey_split(root: Path, seed: int):
-    """(x_train, y_train, x_eval, y_eval, train_groups): the grey set as the
-    pipeline's Transform produces its pixels ([28, 28, 1] floats in [0, 1]),
-    split 80/20 by original image index with `seed`; `train_groups` is each
-    train image's original index. Replaceable by the shared split loader."""
-    import tensorflow as tf
-    from imgpipe_components.transform.preprocessing import decode_image
-    paths = sorted(root.glob("*/*.png"))
-    groups = np.array([int(p.name.split("-")[0]) for p in paths])
-    labels = np.array([int(p.parent.name) for p in paths])
-    encoded = tf.constant([p.read_bytes() for p in paths])
-    pixels = tf.map_fn(lambda png: decode_image(png, IMAGE_SIZE, 1), encoded,
-                       fn_output_signature=tf.TensorSpec(
-                           [IMAGE_SIZE, IMAGE_SIZE, 1], tf.float32)).numpy()
-    originals = np.unique(groups)
-    shuffled = np.random.default_rng(seed).permutation(originals)
-    eval_originals = shuffled[:round(EVAL_FRACTION * len(originals))]
-    is_eval = np.isin(groups, eval_originals)
-    return (pixels[~is_eval], labels[~is_eval], pixels[is_eval],
-            labels[is_eval], groups[~is_eval])
 
 
 def labelled_part(train_groups: np.ndarray, seed: int) -> np.ndarray:
@@ -141,7 +117,7 @@ def warm_up(split) -> None:
     import tensorflow as tf
     from imgpipe_components.train import models
     from imgpipe_components.train.settings import TrainConfig
-    x_train, y_train = split[0][:256], split[1][:256]
+    x_train, y_train = split.x_train[:256], split.y_train[:256]
     model = models.build("residual_cnn", x_train.shape[1:], 10)
     fine_tune(model, TrainConfig(epochs=1), x_train, y_train)
     tf.keras.backend.clear_session()
@@ -152,7 +128,9 @@ def run_seed(seed: int, split, pretrain_epochs: int, fine_tune_epochs: int,
     import tensorflow as tf
     from imgpipe_components.train import models, warm_start
     from imgpipe_components.train.settings import TrainConfig
-    x_train, y_train, x_eval, y_eval, groups = split
+    x_train, y_train, x_eval, y_eval = (split.x_train, split.y_train,
+                                        split.x_eval, split.y_eval)
+    groups = split.groups_train
     labelled = labelled_part(groups, SPLIT_SEED)
     config = TrainConfig(seed=seed, epochs=fine_tune_epochs,
                          pretrain_epochs=pretrain_epochs)
@@ -263,10 +241,11 @@ def main() -> None:
     args = parser.parse_args()
     import os
     import imgpipe_components  # noqa: F401  (the process set-up first)
-    split = load_grey_split(write_grey_digits(args.data), SPLIT_SEED)
-    labelled = labelled_part(split[4], SPLIT_SEED)
+    split = load_grey_split(args.data)
+    labelled = labelled_part(split.groups_train, SPLIT_SEED)
     counts = {"labelled": int(labelled.sum()),
-              "unlabelled": int((~labelled).sum()), "eval": len(split[3])}
+              "unlabelled": int((~labelled).sum()),
+              "eval": len(split.y_eval)}
     print(counts, flush=True)
     load_before = os.getloadavg()
     warm_up(split)
