@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 
 from benchmarks.common import mean_std, write_results
+from benchmarks.served_latency import CALLS, latencies, save_served
 from benchmarks.toolbox_data import SPLIT_SEED, load_grey_split
 
 IMAGE_SIZE = 28          # the grey set's own side, as the chooser picks it
 LABELLED_FRACTION = 0.1
-LATENCY_CALLS = 200
 
 
 def labelled_part(train_groups: np.ndarray, seed: int) -> np.ndarray:
@@ -86,31 +86,6 @@ def pretrain(config, x_unlabelled, image_shape, folder: str) -> float:
     return seconds
 
 
-def served_figures(model, folder: Path, sample: np.ndarray) -> dict:
-    """SavedModel size in MB and median batch-1 latency in ms in process."""
-    import tensorflow as tf
-
-    @tf.function(input_signature=[tf.TensorSpec(
-        [None, *sample.shape], tf.float32, name="pixels")])
-    def serve(pixels):
-        return {"probabilities": model(pixels, training=False)}
-
-    model.save(str(folder), save_format="tf", save_traces=False,
-               signatures={"serving_default": serve})
-    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-    signature = tf.saved_model.load(str(folder)).signatures["serving_default"]
-    one = tf.constant(sample[None])
-    for _ in range(10):
-        signature(pixels=one)
-    times = []
-    for _ in range(LATENCY_CALLS):
-        started = time.perf_counter()
-        signature(pixels=one)["probabilities"].numpy()
-        times.append(time.perf_counter() - started)
-    return {"saved_model_mb": size / 2**20,
-            "latency_ms": 1000 * statistics.median(times)}
-
-
 def warm_up(split) -> None:
     """One untimed fit and save first: the process's first fit pays
     TensorFlow's one-off start-up, which would be charged to one arm."""
@@ -149,9 +124,11 @@ def run_seed(seed: int, split, pretrain_epochs: int, fine_tune_epochs: int,
         fine_tune_s = fine_tune(model, config, x_train[labelled],
                                 y_train[labelled])
         _, accuracy = model.evaluate(x_eval, y_eval, verbose=0)
+        folder = work / f"{arm}-{seed}"
         row = {"arm": arm, "seed": seed, "accuracy": float(accuracy),
                "pretrain_s": pretrain_s, "fine_tune_s": fine_tune_s,
-               **served_figures(model, work / f"{arm}-{seed}", x_eval[0])}
+               "saved_model": str(folder),
+               "saved_model_mb": save_served(model, image_shape, folder)}
         print(row, flush=True)
         results.append(row)
     return results
@@ -223,8 +200,10 @@ def markdown(by_arm: dict, rows: list, counts: dict, args, load: str) -> str:
               "Size and latency are the same architecture's in both arms: "
               "pretraining changes the starting weights, not the model "
               "served. Latency: median of "
-              f"{LATENCY_CALLS} calls of the loaded SavedModel's signature "
-              "on one image's pixels, in process. Seconds are wall time on "
+              f"{CALLS} calls of the loaded SavedModel's signature "
+              "on one image's pixels, in process, every model in turn once "
+              "training is over (benchmarks/served_latency.py, as in "
+              "toolbox.md). Seconds are wall time on "
               "a machine shared with other work (the load above), so single "
               "runs vary by up to 2x; the ratio of the arms does not hinge "
               "on it.", ""]
@@ -254,6 +233,11 @@ def main() -> None:
         for seed in args.seeds:
             rows += run_seed(seed, split, args.pretrain_epochs,
                              args.fine_tune_epochs, Path(work))
+        # After training, every model in turn: load hits them alike.
+        measured = latencies([row.pop("saved_model") for row in rows],
+                             split.x_eval[0])
+        for row, latency in zip(rows, measured):
+            row["latency_ms"] = latency
     load = (f"1-minute load average {load_before[0]:.1f} before, "
             f"{os.getloadavg()[0]:.1f} after (2 cores, shared)")
     by_arm = summarise(rows)

@@ -27,19 +27,18 @@ import json
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
 
 from benchmarks.common import RESULTS, mean_std, write_results
+from benchmarks.served_latency import CALLS, latencies, save_served
 from benchmarks.toolbox_data import load_grey_split
 
 SEEDS = (0, 3, 6)
 ENSEMBLE = 3
 BATCH = 32
-CALLS = 200
 SINGLES = ("small_cnn", "residual_cnn", "vit")
 
 
@@ -58,42 +57,6 @@ def _train_data(split, seed: int):
     counts = np.bincount(split.y_train, minlength=10)
     return TrainData(train, evaluation, None, counts,
                      -(-len(split.y_train) // BATCH))
-
-
-def _save(model, image_shape: tuple, folder: Path) -> float:
-    """Saves as the Trainer does (no traces; a serving signature on the
-    model input); returns the size on disk in MB."""
-    import tensorflow as tf
-
-    serving = tf.function(lambda image: {"probabilities": model(image)},
-                          input_signature=[tf.TensorSpec(
-                              [None, *image_shape], tf.float32)])
-    model.save(str(folder), save_format="tf", save_traces=False,
-               signatures={"serving_default":
-                           serving.get_concrete_function()})
-    return sum(p.stat().st_size for p in folder.rglob("*")
-               if p.is_file()) / 2**20
-
-
-def latencies(folders: List[str], image: np.ndarray) -> List[float]:
-    """Median ms of `CALLS` batch-1 calls of each SavedModel's serving
-    signature, reloaded. The calls are interleaved (one call of each model
-    per round), so a change in the machine's load hits every model alike."""
-    import tensorflow as tf
-
-    served = [tf.saved_model.load(folder).signatures["serving_default"]
-              for folder in folders]
-    batch = tf.constant(image[np.newaxis])
-    for serve in served:
-        for _ in range(10):
-            serve(batch)
-    times: List[List[float]] = [[] for _ in served]
-    for _ in range(CALLS):
-        for serve, found in zip(served, times):
-            started = time.perf_counter()
-            serve(batch)
-            found.append(time.perf_counter() - started)
-    return [1000 * statistics.median(found) for found in times]
 
 
 def measure_latencies(payload: dict, work: Path) -> dict:
@@ -154,7 +117,7 @@ def run(work: Path, epochs: int, seeds=SEEDS) -> dict:
                 "training_seconds": seconds,
                 "parameters": int(model.count_params()),
                 "saved_model": str(work / "saved" / f"{name}-{seed}")})
-            runs[-1]["saved_model_mb"] = _save(
+            runs[-1]["saved_model_mb"] = save_served(
                 model, split.x_train.shape[1:], Path(runs[-1]["saved_model"]))
             print(runs[-1], flush=True)
     return {"epochs": epochs, "seeds": list(seeds), "batch_size": BATCH,

@@ -9,6 +9,8 @@ The digits: 40 per class labelled, the next 30 per class moved (flat) into
 """
 from __future__ import annotations
 
+import json
+
 import shutil
 import subprocess
 import sys
@@ -159,7 +161,7 @@ def test_the_ui_draws_the_branch_and_links_its_files(run):
     assert {"Unlabelled quarantine list", "Pretraining curves"} <= labels
 
 
-def test_the_kubeflow_package_pretrains_from_the_spans_unlabelled_images(
+def test_the_kubeflow_package_pretrains_and_trains_an_ensemble_with_a_vit(
         tmp_path):
     """The compiled package through the container entrypoint, as KFP runs
     it (no ExampleGen driver: the executor resolves the span itself)."""
@@ -176,8 +178,11 @@ def test_the_kubeflow_package_pretrains_from_the_spans_unlabelled_images(
     from tests.kubeflow.conftest import Compiled
     from tests.kubeflow.kfp_backend import Backend
 
+    # One package for the whole toolbox: pretraining, and an ensemble of a
+    # small CNN (warm-started from the Pretrainer) and a vit (from scratch).
     config = dataclasses.replace(loop_config(), train=TrainConfig(
-        architecture="small_cnn", epochs=3, pretrain_epochs=1))
+        architecture="small_cnn", epochs=3, pretrain_epochs=1,
+        ensemble_architectures=("small_cnn", "vit")))
     kubeflow = KubeflowConfig(
         pipeline_root=str(tmp_path / "root"), data_root=str(tmp_path / "data"),
         model_store=str(tmp_path / "serving"), gpu_count=0)
@@ -202,3 +207,7 @@ def test_the_kubeflow_package_pretrains_from_the_spans_unlabelled_images(
     backbone = Path(run.outputs["Pretrainer"]["model"]["uri"])
     assert (backbone / "Format-Serving" / "backbone.h5").is_file()
     assert (tmp_path / "serving" / "digits" / "1" / "saved_model.pb").is_file()
+    history = json.loads((Path(run.outputs["Trainer"]["model_run"]["uri"])
+                          / "history.json").read_text())
+    assert [m["architecture"] for m in history["members"]] == [
+        "small_cnn", "vit"]
