@@ -1,7 +1,9 @@
 """`imgpipe run --pretrain-epochs` end to end: images in `unlabelled/`
 beside the class folders pretrain the backbone, the labelled images train
 from it, and ML Metadata records both; the pushed model answers REST
-predictions and its TFLite export is written.
+predictions and its TFLite export is written. The local run trains a vit
+(the vit's own end-to-end run); the Kubeflow package an ensemble of a
+small CNN and a vit.
 
 The digits: 40 per class labelled, the next 30 per class moved (flat) into
 `unlabelled/`, with the same kinds of bad files in a class folder and in
@@ -51,6 +53,8 @@ def run(data, tmp_path_factory):
     result = subprocess.run(
         [IMGPIPE, "run", "--data", str(data), "--output", str(output),
          "--image-size", "16", "--epochs", "3", "--copies", "0",
+         # The vit end to end on its own: pretrained, served, exported.
+         "--architecture", "vit",
          "--pretrain-epochs", "2", "--min-accuracy", "0", "--edge-export"],
         capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, (result.stdout[-2000:]
@@ -145,6 +149,10 @@ def test_the_pushed_model_answers_rest_and_exports_to_tflite(run, data):
     assert len(prediction["probabilities"]) == 10
     edge = Path(nodes["EdgeExport"].outputs["edge_models"][0].uri)
     assert (edge / "model_float32.tflite").stat().st_size > 10_000
+    # The model served is the vit, explained on its token grid.
+    page = (output / "serving" / "digits" / "1" / "assets.extra" /
+            "model_report" / "report.html").read_text().replace("&#x27;", "'")
+    assert "Grad-CAM on the last transformer block's tokens" in page
 
 
 def test_the_ui_draws_the_branch_and_links_its_files(run):
