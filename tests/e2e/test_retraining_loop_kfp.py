@@ -14,6 +14,7 @@ models.config throughout and serves each `stable` the loop sets.
 """
 from __future__ import annotations
 
+import errno
 import functools
 import json
 import shutil
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from imgpipe_components.push import executor as push_executor
 from tests.e2e.test_retraining_loop import loop_config, write_span
 from tests.kubeflow.conftest import Compiled
 from tests.kubeflow.kfp_backend import Backend
@@ -55,6 +57,10 @@ def kfp(tmp_path_factory):
                         documents[1] if len(documents) > 1 else {},
                         config, kubeflow)
     return compiled, work, write_digits(work / "digits")
+
+
+def _disk_full(*_, **__):
+    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def baseline_version(run) -> int:
@@ -125,20 +131,18 @@ def test_the_loop_through_the_compiled_spec(kfp):
         assert current_labels(serving)["stable"] == 2
         serves_stable(2)
 
-        # The Pusher cannot write version 3 (its staging folder is a
-        # dangling link: a broken disk): the run is recorded as failed at
-        # the Pusher; the next one resumes.
+        # The disk fills while the Pusher copies version 3: the run is
+        # recorded as failed at the Pusher; the next one resumes.
         write_span(digits, data / "span-3", slice(20, 80))
-        staging = serving / ".staging-3"
-        staging.symlink_to(work / "nowhere" / "staging")
-        broken = backend.run("run-4")
+        with pytest.MonkeyPatch.context() as disk:
+            disk.setattr(push_executor, "_build_version", _disk_full)
+            broken = backend.run("run-4")
         assert broken.states["Pusher"] == "FAILED"
         assert broken.dag_states["tfx-dag"] == "FAILED"
         assert record_of(work)["outcome"] == "failed"
         assert record_of(work)["failed_step"] == "Pusher"
         assert "Run run-4 failed at Pusher: Could not write version 3" in (
             summary_of(work, "run-4"))
-        staging.unlink(missing_ok=True)
         resumed = backend.run("run-5")
         assert {resumed.states[step] for step in INGEST_TO_TRAIN} == {
             "CACHED"}

@@ -67,3 +67,15 @@ def test_a_claim_cut_short_is_resumed_by_its_model_and_skipped_by_others(
     assert versions.claim_local_version(base, "model-b") == 2
     os.makedirs(os.path.join(base, "3"))                        # published
     assert versions.claim_local_version(base, "model-c") == 4
+
+
+def test_stray_entries_named_like_versions_are_skipped_not_reused(tmp_path):
+    """A dangling link `.staging-3` (a broken mount) and a file `4` hold
+    their numbers: the claim takes 5 at once, overwriting neither."""
+    (tmp_path / "2").mkdir()
+    os.symlink(tmp_path / "nowhere", tmp_path / f"{versions.STAGING}3")
+    (tmp_path / "4").write_text("not a version")
+    assert versions.claim_local_version(str(tmp_path), "model-a",
+                                        attempts=2) == 5
+    assert (tmp_path / "4").read_text() == "not a version"
+    assert os.path.islink(tmp_path / f"{versions.STAGING}3")

@@ -61,14 +61,13 @@ def claim_local_version(base_path: str, model_uri: str,
             return number
     os.makedirs(base_path, exist_ok=True)
     for _ in range(attempts):
-        taken = [*version_folders(base_path), *staged_folders(base_path)]
-        number = max(taken, default=0) + 1
+        number = max(_numbers_in_use(base_path), default=0) + 1
         staging = Path(base_path, f"{STAGING}{number}")
         try:
             os.mkdir(staging)
         except FileExistsError:
             continue                 # another push claimed `number` first
-        if Path(base_path, str(number)).exists():
+        if os.path.lexists(Path(base_path, str(number))):
             # Published (renamed from its staging folder) while this
             # listing ran: the number is taken after all.
             os.rmdir(staging)
@@ -79,6 +78,19 @@ def claim_local_version(base_path: str, model_uri: str,
         return number
     raise RuntimeError(f"Could not claim a version number under {base_path} "
                        f"in {attempts} tries: too many concurrent pushes.")
+
+
+def _numbers_in_use(base_path: str) -> List[int]:
+    """Every number a version or a claim holds, whatever the entry is: a
+    stray file or a dangling link named `3` or `.staging-3` is skipped, not
+    overwritten (and does not stall the claim, as a folders-only listing
+    would: its mkdir would fail on every try)."""
+    numbers = []
+    for name in os.listdir(base_path):
+        digits = name[len(STAGING):] if name.startswith(STAGING) else name
+        if digits.isdigit():
+            numbers.append(int(digits))
+    return numbers
 
 
 def gcs_top_level(base: str) -> Tuple[Dict[int, bool], Dict[int, str]]:
