@@ -31,11 +31,9 @@ def command(data: Path, output: Path) -> list:
 
 
 def kill_when_running(process: subprocess.Popen, output: Path, node: str,
-                      signum: int, again_every_s: float = 0) -> None:
+                      signum: int) -> None:
     """Waits for the runner's own "Component X is running." log line, then
-    sends `signum`; with `again_every_s`, again until the process ends (a
-    person pressing Ctrl-C again when the first lands where a library
-    briefly ignores SIGINT)."""
+    sends `signum`."""
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         logs = list((output / "logs").glob("run-*.log"))
@@ -43,11 +41,6 @@ def kill_when_running(process: subprocess.Popen, output: Path, node: str,
                 errors="replace"):
             time.sleep(2)          # inside the component's work, not at its edge
             process.send_signal(signum)
-            while again_every_s and process.poll() is None and \
-                    time.monotonic() < deadline:
-                time.sleep(again_every_s)
-                if process.poll() is None:
-                    process.send_signal(signum)
             process.wait(timeout=60)
             return
         assert process.poll() is None, "the run ended before it was killed"
