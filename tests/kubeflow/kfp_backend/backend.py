@@ -223,7 +223,6 @@ class Backend:
 
     def _run_container(self, name: str, task: dict, component: dict,
                        parameters: dict, artifacts: dict, run: Run) -> None:
-        spec = self.compiled.spec
         folder = self.pipeline_root / self.pipeline_name / run.run_id / name
         titles = {key: yaml.safe_load(d["artifactType"]["instanceSchema"])[
             "title"] for key, d in component.get("outputDefinitions", {}).get(
