@@ -119,10 +119,16 @@ def write_json(uri: str, content: dict) -> None:
         gcs.write(uri, data, content_type="application/json")
         return
     os.makedirs(os.path.dirname(uri), exist_ok=True)
-    temporary = f"{uri}.tmp-{os.getpid()}"
+    _replace_local(uri, data)
+
+
+def _replace_local(path: str, data: bytes) -> None:
+    """A temporary file renamed over `path`: a reader sees the old or the
+    new file, never a torn one."""
+    temporary = f"{path}.tmp-{os.getpid()}"
     with open(temporary, "wb") as handle:
         handle.write(data)
-    os.replace(temporary, uri)      # a reader sees the old or the new file
+    os.replace(temporary, path)
 
 
 def write_if_unchanged(uri: str, content: dict, generation: int) -> None:
@@ -143,10 +149,7 @@ def write_if_unchanged(uri: str, content: dict, generation: int) -> None:
         if _local_generation(uri) != generation:
             raise RecordConflict(f"{uri} changed since it was read: another "
                                  "run wrote it first")
-        temporary = f"{uri}.tmp-{os.getpid()}"
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, uri)
+        _replace_local(uri, data)
     finally:
         os.remove(lock)
 
