@@ -15,7 +15,6 @@ passes it through unused, and this module never reads it.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import shutil
@@ -29,7 +28,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.pretrain.rotation import ROTATIONS, rotation_pairs
 from imgpipe_components.train import datasets, hardware, models, warm_start
-from imgpipe_components.train.curves import plot_training_curves
+from imgpipe_components.train.curves import write_history
 from imgpipe_components.train.hyperparameters import train_config
 from imgpipe_components.train.settings import TrainConfig
 from imgpipe_components.train.trainer_module import MODEL_OPTIONS
@@ -88,14 +87,7 @@ def run_fn(fn_args: FnArgs) -> None:
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
     warm_start.save_backbone(model, fn_args.serving_model_dir)
-    _write_history(fn_args.model_run_dir, history.history, count)
+    write_history(fn_args.model_run_dir, history.history,
+                  {"pretext": "rotation", "images": count})
 
 
-def _write_history(run_dir: str, history: dict, images: int) -> None:
-    history = {k: [float(v) for v in values] for k, values in history.items()}
-    tf.io.gfile.makedirs(run_dir)
-    with tf.io.gfile.GFile(os.path.join(run_dir, "history.json"), "w") as f:
-        json.dump({**history, "pretext": "rotation", "images": images}, f,
-                  indent=2)
-    plot_training_curves(history, os.path.join(run_dir,
-                                               "training_curves.png"))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import os
 import shutil
@@ -20,7 +19,7 @@ from imgpipe_components import class_names as names_file
 from imgpipe_components.library_internals import skip_tf_keras_in_autograph
 from imgpipe_components.train import (callbacks, datasets, hardware, models,
                                       warm_start)
-from imgpipe_components.train.curves import plot_training_curves
+from imgpipe_components.train.curves import as_floats, write_history
 from imgpipe_components.train.settings import TrainConfig
 from imgpipe_components.train.signatures import build_signatures
 from imgpipe_components.train.hyperparameters import (apply_hyperparameters,
@@ -176,7 +175,7 @@ def fit_one(config: TrainConfig, strategy: tf.distribute.Strategy,
     notes = {**_stop_notes(fit_callbacks, config),
              "training_seconds": time.perf_counter() - started}
     logging.info("Trained %s in %.1f s", model.name, notes["training_seconds"])
-    return model, _floats(history.history), notes
+    return model, as_floats(history.history), notes
 
 
 def average_members(configs: List[TrainConfig], trained: list,
@@ -208,10 +207,6 @@ def average_members(configs: List[TrainConfig], trained: list,
                                   "members": member_notes}
 
 
-def _floats(history: dict) -> dict:
-    return {k: [float(v) for v in values] for k, values in history.items()}
-
-
 def _stop_notes(fit_callbacks: list, config: TrainConfig) -> dict:
     """Why training ended, for history.json."""
     notes = {"epochs_planned": config.epochs}
@@ -232,9 +227,5 @@ def _write_extras(fn_args: FnArgs, history: dict, class_names: list,
     with tf.io.gfile.GFile(os.path.join(extra, names_file.MODEL_FILE),
                            "w") as f:
         f.write(names_file.to_text(class_names))
-    with tf.io.gfile.GFile(os.path.join(fn_args.model_run_dir,
-                                        "history.json"), "w") as f:
-        json.dump({**history, **notes}, f, indent=2)
-    plot_training_curves(history, os.path.join(fn_args.model_run_dir,
-                                               "training_curves.png"))
+    write_history(fn_args.model_run_dir, history, notes)
 
